@@ -1,0 +1,202 @@
+"""What this machine offers the lab: cores, interpreter, start methods, memory.
+
+Every figure carries the source it was read from, so a learner can check it.
+"""
+from __future__ import annotations
+
+import html
+import math
+import multiprocessing
+import os
+import platform
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+START_METHOD_VARIABLE = "LAB_START_METHOD"
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One fact about the machine and where it came from."""
+
+    value: object
+    source: str
+
+
+@dataclass(frozen=True)
+class Machine:
+    """A snapshot of what this kernel may use."""
+
+    logical_cpus: Figure
+    usable_cpus: Figure
+    python: Figure
+    gil_enabled: Figure
+    default_start_method: Figure
+    lab_start_method: Figure
+    available_start_methods: Figure
+    memory_total_gib: Figure
+    memory_available_gib: Figure
+    shm_free_mib: Figure
+
+    def rows(self) -> list[tuple[str, object, str]]:
+        """(label, value, source) for every figure, in display order."""
+        return [
+            (label, getattr(self, name).value, getattr(self, name).source)
+            for name, label in _LABELS.items()
+        ]
+
+    def summary(self) -> str:
+        """One line for the top of a notebook."""
+        gil = "on" if self.gil_enabled.value else "off"
+        return (
+            f"{self.usable_cpus.value} usable of {self.logical_cpus.value} logical CPUs · "
+            f"{self.python.value} (GIL {gil}) · start method {self.lab_start_method.value} · "
+            f"{self.memory_available_gib.value} GiB memory available"
+        )
+
+    def _repr_html_(self) -> str:
+        cells = "".join(
+            f"<tr><td style='text-align:left'>{html.escape(label)}</td>"
+            f"<td style='text-align:left'><b>{html.escape(str(value))}</b></td>"
+            f"<td style='text-align:left'><small>{html.escape(source)}</small></td></tr>"
+            for label, value, source in self.rows()
+        )
+        head = "<tr><th>what</th><th>value</th><th>source</th></tr>"
+        return f"<table>{head}{cells}</table>"
+
+    def __str__(self) -> str:
+        width = max(len(label) for label, _, _ in self.rows())
+        return "\n".join(
+            f"{label:<{width}}  {value!s:<24} {source}" for label, value, source in self.rows()
+        )
+
+
+_LABELS = {
+    "logical_cpus": "logical CPUs",
+    "usable_cpus": "usable CPUs",
+    "python": "Python",
+    "gil_enabled": "GIL enabled",
+    "default_start_method": "platform's default start method",
+    "lab_start_method": "lab's start method",
+    "available_start_methods": "available start methods",
+    "memory_total_gib": "memory total (GiB)",
+    "memory_available_gib": "memory available (GiB)",
+    "shm_free_mib": "free in /dev/shm (MiB)",
+}
+
+
+def describe(cgroup_root: Path | str = CGROUP_ROOT) -> Machine:
+    """Read every figure afresh; `cgroup_root` is injectable for tests."""
+    memory = psutil.virtual_memory()
+    return Machine(
+        logical_cpus=Figure(os.cpu_count() or 1, "os.cpu_count()"),
+        usable_cpus=usable_cpus(cgroup_root),
+        python=Figure(
+            f"{platform.python_implementation()} {platform.python_version()}",
+            "platform.python_implementation(), platform.python_version()",
+        ),
+        gil_enabled=gil_enabled(),
+        default_start_method=platform_default_start_method(),
+        lab_start_method=Figure(lab_start_method(), _start_method_source()),
+        available_start_methods=Figure(
+            ", ".join(multiprocessing.get_all_start_methods()),
+            "multiprocessing.get_all_start_methods()",
+        ),
+        memory_total_gib=Figure(round(memory.total / 2**30, 1), "psutil.virtual_memory().total"),
+        memory_available_gib=Figure(
+            round(memory.available / 2**30, 1), "psutil.virtual_memory().available"
+        ),
+        shm_free_mib=shm_free_mib(),
+    )
+
+
+def usable_cpus(cgroup_root: Path | str = CGROUP_ROOT) -> Figure:
+    """CPUs this process may run on: affinity (or process_cpu_count) capped by a cgroup quota."""
+    count, source = _cpus_allowed()
+    quota = cgroup_cpu_quota(cgroup_root)
+    if quota is not None and quota.value < count:
+        return Figure(quota.value, f"{quota.source} (below {source} = {count})")
+    return Figure(count, source)
+
+
+def cgroup_cpu_quota(cgroup_root: Path | str = CGROUP_ROOT) -> Figure | None:
+    """The cgroup CPU quota rounded up to whole CPUs, or None when there is none."""
+    root = Path(cgroup_root)
+    v2 = root / "cpu.max"
+    if v2.is_file():
+        quota, _, period = v2.read_text().strip().partition(" ")
+        return _quota_figure(quota, period or "100000", str(v2))
+    for v1_dir in (root / "cpu", root / "cpu,cpuacct", root):
+        quota_file, period_file = v1_dir / "cpu.cfs_quota_us", v1_dir / "cpu.cfs_period_us"
+        if quota_file.is_file() and period_file.is_file():
+            return _quota_figure(
+                quota_file.read_text().strip(), period_file.read_text().strip(), str(quota_file)
+            )
+    return None
+
+
+def _quota_figure(quota: str, period: str, source: str) -> Figure | None:
+    if quota in ("max", "-1"):
+        return None
+    try:
+        cpus = math.ceil(int(quota) / int(period))
+    except (ValueError, ZeroDivisionError):
+        return None
+    return Figure(max(1, cpus), f"cgroup quota {quota}/{period} µs in {source}, rounded up")
+
+
+def _cpus_allowed() -> tuple[int, str]:
+    if hasattr(os, "process_cpu_count"):  # Python 3.13+
+        return os.process_cpu_count() or 1, "os.process_cpu_count()"
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0)), "os.sched_getaffinity(0)"
+    return os.cpu_count() or 1, "os.cpu_count() (no affinity API on this platform)"
+
+
+def gil_enabled() -> Figure:
+    """Whether the running interpreter holds a GIL."""
+    if hasattr(sys, "_is_gil_enabled"):  # Python 3.13+
+        return Figure(sys._is_gil_enabled(), "sys._is_gil_enabled()")
+    return Figure(True, f"Python {platform.python_version()} has no free-threaded build")
+
+
+def lab_start_method() -> str:
+    """The start method the lab uses: LAB_START_METHOD, else forkserver on Linux, spawn elsewhere."""
+    available = multiprocessing.get_all_start_methods()
+    chosen = os.environ.get(START_METHOD_VARIABLE, "").strip()
+    if chosen:
+        if chosen not in available:
+            raise ValueError(
+                f"{START_METHOD_VARIABLE}={chosen!r} is not a start method here; "
+                f"allowed: {', '.join(available)}"
+            )
+        return chosen
+    return "forkserver" if "forkserver" in available and sys.platform == "linux" else "spawn"
+
+
+def _start_method_source() -> str:
+    if os.environ.get(START_METHOD_VARIABLE, "").strip():
+        return f"environment variable {START_METHOD_VARIABLE}"
+    return f"lab default ({START_METHOD_VARIABLE} not set)"
+
+
+def platform_default_start_method() -> Figure:
+    """The method `multiprocessing` uses when nobody chooses one."""
+    chosen = multiprocessing.get_start_method(allow_none=True)
+    if chosen:
+        return Figure(chosen, "multiprocessing.get_start_method() (set in this process)")
+    # get_start_method(allow_none=False) would fix the default for good; read it instead.
+    default = multiprocessing.context._default_context._default_context.get_start_method()
+    return Figure(default, "multiprocessing's default context for this platform")
+
+
+def shm_free_mib(path: str = "/dev/shm") -> Figure:
+    """Free space where POSIX shared memory lives (Docker's default is only 64 MB)."""
+    if not os.path.isdir(path):
+        return Figure("n/a", f"{path} does not exist on this platform")
+    return Figure(round(shutil.disk_usage(path).free / 2**20), f"shutil.disk_usage({path!r})")

@@ -1,0 +1,448 @@
+"""Run tasks on workers through concurrent.futures and record what happened.
+
+Every task leaves a Span (which worker, pid, thread, when, how much CPU) on one
+clock, so a timeline can show the GIL serialising threads. Pools are warmed
+before the clock starts, and always shut down: on an exception, a timeout or
+KeyboardInterrupt the children are terminated before the error goes on.
+"""
+from __future__ import annotations
+
+import concurrent.futures as cf
+import multiprocessing
+import os
+import pickle
+import statistics
+import sys
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Sequence
+
+import psutil
+from threadpoolctl import threadpool_limits
+
+from . import machine, workloads
+
+BACKENDS = ("sequential", "threads", "processes")
+MAX_THREADS = 256
+WARM_UP_SECONDS = 60.0
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class Span:
+    """One task: who ran it and when, in seconds from the start of its repeat."""
+
+    task: int
+    worker: int
+    pid: int
+    thread_id: int
+    start: float
+    end: float
+    cpu_time: float
+
+    @property
+    def duration(self) -> float:
+        return self.end - self.start
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """Wall times of every repeat and the spans of the median one."""
+
+    work: str
+    backend: str
+    start_method: str | None
+    workers: int
+    tasks: int
+    walls: tuple[float, ...]
+    spans: tuple[Span, ...]
+    results: tuple = field(default=(), repr=False)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.walls)
+
+    @property
+    def fastest(self) -> float:
+        return min(self.walls)
+
+    @property
+    def slowest(self) -> float:
+        return max(self.walls)
+
+    @property
+    def wall(self) -> float:
+        """Wall time of the repeat the spans come from (the median one)."""
+        return _median_value(self.walls)
+
+    @property
+    def cpu_time(self) -> float:
+        return sum(span.cpu_time for span in self.spans)
+
+    @property
+    def parallelism(self) -> float:
+        """CPU seconds per wall second: how many cores were busy on average."""
+        return self.cpu_time / self.wall if self.wall > 0 else 0.0
+
+    @property
+    def label(self) -> str:
+        if self.backend == "processes":
+            return f"{self.workers} processes ({self.start_method})"
+        if self.backend == "threads":
+            return f"{self.workers} threads"
+        return "sequential"
+
+
+def max_workers(backend: str) -> int:
+    """The largest worker count the lab allows for `backend` on this machine."""
+    check_backend(backend)
+    if backend == "sequential":
+        return 1
+    if backend == "threads":
+        return MAX_THREADS
+    cap = max(8, 4 * machine.usable_cpus().value)
+    return min(cap, 61) if sys.platform == "win32" else cap
+
+
+def check_backend(backend: str) -> None:
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown backend {backend!r}; allowed: {', '.join(BACKENDS)}")
+
+
+def check_workers(workers: int, backend: str) -> None:
+    """Raise ValueError unless 1 <= workers <= max_workers(backend)."""
+    limit = max_workers(backend)
+    if isinstance(workers, bool) or not isinstance(workers, int) or not 1 <= workers <= limit:
+        raise ValueError(f"workers for {backend} must be an integer from 1 to {limit}, got {workers!r}")
+
+
+def check_start_method(start_method: str | None) -> str:
+    """The start method to use: the one given, or the lab's; ValueError if unknown here."""
+    if start_method is None:
+        return machine.lab_start_method()
+    available = multiprocessing.get_all_start_methods()
+    if start_method not in available:
+        raise ValueError(f"unknown start method {start_method!r}; allowed: {', '.join(available)}")
+    return start_method
+
+
+def run(
+    work: str | Callable,
+    *,
+    workers: int = 1,
+    backend: str = "threads",
+    tasks: int | None = None,
+    args: Iterable | None = None,
+    units: float = 1.0,
+    repeats: int = 1,
+    start_method: str | None = None,
+    timeout: float | None = None,
+    progress: Progress | None = None,
+) -> RunResult:
+    """Run `tasks` tasks of a kind (or `fn(arg)` for each of `args`) on `workers` workers.
+
+    Repeats reuse one warmed pool; `timeout` bounds the whole call in seconds.
+    """
+    name, fn, arguments = _plan(work, tasks, args, units)
+    check_backend(backend)
+    check_workers(workers, backend)
+    _check_count("repeats", repeats)
+    method = check_start_method(start_method) if backend == "processes" else None
+    if backend == "processes":
+        _check_picklable(fn, method)
+    deadline = _deadline(timeout)
+    counter = _ProgressCounter(progress, len(arguments) * repeats)
+    with threadpool_limits(limits=1), _pool(backend, workers, method) as pool:
+        workers_by_id = _warm_up(pool, workers, deadline)
+        rounds = [
+            _run_once(pool, fn, arguments, workers_by_id, deadline, counter)
+            for _ in range(repeats)
+        ]
+    walls = [wall for wall, _, _ in rounds]
+    _, spans, results = rounds[walls.index(_median_value(walls))]
+    return RunResult(name, backend, method, workers, len(arguments), tuple(walls), spans, results)
+
+
+def worker_processes() -> list[psutil.Process]:
+    """Live descendants of this process, except multiprocessing's own helper servers."""
+    helpers = ("multiprocessing.forkserver", "multiprocessing.resource_tracker")
+    leftovers = []
+    for child in psutil.Process().children(recursive=True):
+        try:
+            if child.status() == psutil.STATUS_ZOMBIE:
+                continue
+            if any(helper in " ".join(child.cmdline()) for helper in helpers):
+                continue
+        except psutil.NoSuchProcess:
+            continue
+        leftovers.append(child)
+    return leftovers
+
+
+# --- planning and checks -------------------------------------------------------------
+
+
+def _plan(work, tasks, args, units) -> tuple[str, Callable, list]:
+    if isinstance(work, str):
+        workloads.check_kind(work)
+        if args is not None:
+            raise ValueError("args is only for a callable; a task kind takes tasks and units")
+        _check_count("tasks", tasks)
+        argument = workloads.calibrate().argument(work, units)
+        return work, workloads.TASKS[work], [argument] * tasks
+    if not callable(work):
+        raise ValueError(f"work must be a task kind ({', '.join(workloads.KINDS)}) or a callable")
+    arguments = list(args) if args is not None else list(range(tasks or 0))
+    _check_count("tasks", len(arguments))
+    return getattr(work, "__qualname__", repr(work)), work, arguments
+
+
+def _check_count(name: str, value) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+
+
+def _check_picklable(fn: Callable, method: str) -> None:
+    where = getattr(fn, "__module__", None)
+    if where == "__main__" and method != "fork":
+        raise ValueError(
+            f"{getattr(fn, '__qualname__', fn)!r} is defined in the notebook (__main__): a "
+            f"{method} child cannot import it. Put it in a module file and import it from there."
+        )
+    try:
+        pickle.dumps(fn)
+    except Exception as error:
+        raise ValueError(
+            f"{fn!r} cannot be pickled for a process ({error}); use a module-level function"
+        ) from None
+
+
+def _deadline(timeout: float | None) -> float | None:
+    if timeout is None:
+        return None
+    if not timeout > 0:
+        raise ValueError(f"timeout must be a positive number of seconds or None, got {timeout!r}")
+    return time.perf_counter() + timeout
+
+
+def _remaining(deadline: float | None) -> float | None:
+    return None if deadline is None else max(0.0, deadline - time.perf_counter())
+
+
+def _time_left(deadline: float | None) -> float | None:
+    left = _remaining(deadline)
+    if left is not None and left <= 0:
+        raise TimeoutError("the sweep did not finish before its timeout")
+    return left
+
+
+def _median_value(values: Sequence[float]) -> float:
+    """The middle value itself (the lower one for an even count), not an average."""
+    return sorted(values)[(len(values) - 1) // 2]
+
+
+# --- pools ---------------------------------------------------------------------------
+
+
+class _InlineExecutor(cf.Executor):
+    """Runs each task at submit time in the calling thread: the sequential baseline."""
+
+    def submit(self, fn, /, *args, **kwargs):
+        future = cf.Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as error:
+            if not isinstance(error, Exception):
+                raise
+            future.set_exception(error)
+        return future
+
+
+def _limit_blas_in_child() -> None:
+    threadpool_limits(limits=1)
+
+
+@contextmanager
+def _pool(backend: str, workers: int, method: str | None):
+    if backend == "sequential":
+        pool = _InlineExecutor()
+    elif backend == "threads":
+        pool = cf.ThreadPoolExecutor(workers, thread_name_prefix="lab-worker")
+    else:
+        context = multiprocessing.get_context(method)
+        pool = cf.ProcessPoolExecutor(workers, mp_context=context, initializer=_limit_blas_in_child)
+    try:
+        yield pool
+    except BaseException:
+        _abandon(pool)
+        raise
+    pool.shutdown(wait=True)
+
+
+def _abandon(pool: cf.Executor) -> None:
+    """Stop a pool now: drop queued tasks, terminate child processes, reap them."""
+    children = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for child in children:
+        child.terminate()
+    for child in children:
+        child.join(timeout=2)
+        if child.is_alive():
+            child.kill()
+            child.join(timeout=2)
+
+
+def _whoami(pause: float) -> tuple[int, int]:
+    time.sleep(pause)
+    return os.getpid(), threading.get_ident()
+
+
+def _warm_up(pool: cf.Executor, workers: int, deadline: float | None) -> dict:
+    """Start every worker before the clock starts; map (pid, thread) to a worker number."""
+    seen: dict[tuple[int, int], int] = {}
+    give_up = time.perf_counter() + WARM_UP_SECONDS
+    pause = 0.0 if isinstance(pool, _InlineExecutor) else 0.02
+    while len(seen) < workers:
+        if time.perf_counter() > give_up:
+            raise RuntimeError(f"only {len(seen)} of {workers} workers started in {WARM_UP_SECONDS}s")
+        futures = [pool.submit(_whoami, pause) for _ in range(workers)]
+        for done in cf.as_completed(futures, timeout=_remaining(deadline)):
+            seen.setdefault(done.result(), len(seen))
+        pause *= 2
+    return seen
+
+
+# --- one timed round -----------------------------------------------------------------
+
+
+def _timed_call(fn: Callable, argument, index: int):
+    """Runs in the worker: the task plus who ran it, when, and its CPU time."""
+    start, cpu_start = time.perf_counter(), time.thread_time()
+    value = fn(argument)
+    cpu_time, end = time.thread_time() - cpu_start, time.perf_counter()
+    return index, os.getpid(), threading.get_ident(), start, end, cpu_time, value
+
+
+class _ProgressCounter:
+    def __init__(self, callback: Progress | None, total: int):
+        self.callback, self.total, self.done = callback, total, 0
+
+    def step(self) -> None:
+        self.report(self.done + 1)
+
+    def report(self, done: int) -> None:
+        self.done = done
+        if self.callback is not None:
+            self.callback(done, self.total)
+
+
+def _run_once(pool, fn, arguments, workers_by_id, deadline, counter):
+    origin = time.perf_counter()
+    futures = [pool.submit(_timed_call, fn, arg, i) for i, arg in enumerate(arguments)]
+    records = []
+    try:
+        for done in cf.as_completed(futures, timeout=_remaining(deadline)):
+            records.append(done.result())
+            counter.step()
+    except cf.TimeoutError:
+        raise TimeoutError(f"the run did not finish before its timeout; {counter.done} tasks done") from None
+    wall = time.perf_counter() - origin
+    records.sort()
+    spans = tuple(
+        Span(
+            task=index,
+            worker=workers_by_id.setdefault((pid, tid), len(workers_by_id)),
+            pid=pid,
+            thread_id=tid,
+            start=start - origin,
+            end=end - origin,
+            cpu_time=cpu_time,
+        )
+        for index, pid, tid, start, end, cpu_time, _ in records
+    )
+    return wall, spans, tuple(value for *_, value in records)
+
+
+# --- sweeps over worker counts -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Point:
+    """Speedup of one run against the sequential baseline, with its min-max range."""
+
+    workers: int
+    speedup: float
+    low: float
+    high: float
+    efficiency: float
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """A sequential baseline and, per backend, one run per worker count."""
+
+    work: str
+    usable_cpus: int
+    baseline: RunResult
+    runs: dict[str, tuple[RunResult, ...]]
+
+    def points(self, backend: str) -> list[Point]:
+        """Speedup (median, and the range from fastest to slowest repeat) per worker count."""
+        base = self.baseline.median
+        return [
+            Point(
+                workers=result.workers,
+                speedup=base / result.median,
+                low=base / result.slowest,
+                high=base / result.fastest,
+                efficiency=base / result.median / min(result.workers, self.usable_cpus),
+            )
+            for result in self.runs[backend]
+        ]
+
+    def best(self, backend: str) -> Point:
+        return max(self.points(backend), key=lambda point: point.speedup)
+
+
+def sweep(
+    work: str | Callable,
+    *,
+    workers: Sequence[int],
+    backends: Sequence[str] = ("threads", "processes"),
+    tasks: int | None = None,
+    args: Iterable | None = None,
+    units: float = 1.0,
+    repeats: int = 3,
+    start_method: str | None = None,
+    timeout: float | None = None,
+    progress: Progress | None = None,
+) -> Sweep:
+    """Run the sequential baseline, then every backend at every worker count."""
+    workers = list(workers)
+    if not workers:
+        raise ValueError("workers must list at least one worker count")
+    for backend in backends:
+        check_backend(backend)
+        for count in workers:
+            check_workers(count, backend)
+    arguments = list(args) if args is not None else None
+    tasks_each = len(arguments) if arguments is not None else tasks
+    total = (tasks_each or 0) * repeats * (1 + len(backends) * len(workers))
+    counter = _ProgressCounter(progress, total)
+    deadline = _deadline(timeout)
+
+    def one(backend: str, count: int) -> RunResult:
+        done_before = counter.done
+        result = run(
+            work, workers=count, backend=backend, tasks=tasks, args=arguments, units=units,
+            repeats=repeats, start_method=start_method, timeout=_time_left(deadline),
+            progress=lambda done, _: counter.report(done_before + done),
+        )
+        return result
+
+    baseline = one("sequential", 1)
+    runs = {backend: tuple(one(backend, count) for count in workers) for backend in backends}
+    name = baseline.work
+    return Sweep(name, machine.usable_cpus().value, baseline, runs)
