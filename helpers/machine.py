@@ -115,6 +115,32 @@ def describe(cgroup_root: Path | str = CGROUP_ROOT) -> Machine:
     )
 
 
+def advice(here: Machine) -> str:
+    """What the figures mean for the experiments in this series."""
+    usable, logical = here.usable_cpus.value, here.logical_cpus.value
+    lines = []
+    if usable == 1:
+        lines.append(
+            f"You have 1 usable CPU (the host shows {logical}): processes cannot speed anything "
+            "up here, and threads help only with waiting (io)."
+        )
+    else:
+        lines.append(
+            f"You have {usable} usable CPUs: up to {usable} processes can run Python at once."
+        )
+    if usable < logical:
+        lines.append(f"The other {logical - usable} CPUs are not yours ({here.usable_cpus.source}).")
+    if here.gil_enabled.value:
+        lines.append("The GIL is on: only one thread at a time runs Python bytecode.")
+    else:
+        lines.append("The GIL is off: threads can run Python bytecode in parallel.")
+    lines.append(
+        f"New processes start with {here.lab_start_method.value!r} "
+        f"(this platform's default is {here.default_start_method.value!r})."
+    )
+    return "\n".join(lines)
+
+
 def usable_cpus(cgroup_root: Path | str = CGROUP_ROOT) -> Figure:
     """CPUs this process may run on: affinity (or process_cpu_count) capped by a cgroup quota."""
     count, source = _cpus_allowed()

@@ -45,6 +45,15 @@ class Calibration:
     cpu_iterations: int
     gil_free_iterations: int
 
+    def describe(self) -> str:
+        """One line per kind: what one unit is on this machine."""
+        ms = self.unit_seconds * 1000
+        return "\n".join([
+            f"cpu      one unit = {self.cpu_iterations:,} loop iterations ≈ {ms:g} ms",
+            f"gil_free one unit = {self.gil_free_iterations:,} PBKDF2 rounds ≈ {ms:g} ms",
+            f"io       one unit = a {ms:g} ms sleep",
+        ])
+
     def argument(self, kind: str, units: float = 1.0):
         """The argument for one task of `kind` lasting `units` units."""
         check_kind(kind)
