@@ -1,0 +1,164 @@
+import math
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from helpers import runner
+
+ROOT = Path(__file__).resolve().parents[1]
+METHODS = [m for m in ("fork", "forkserver", "spawn") if m in __import__("multiprocessing").get_all_start_methods()]
+
+
+def lab_threads():
+    return [t for t in threading.enumerate() if t.name.startswith("lab-worker")]
+
+
+@pytest.fixture(autouse=True)
+def nothing_left_behind():
+    yield
+    deadline = time.monotonic() + 5
+    while (runner.worker_processes() or lab_threads()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert runner.worker_processes() == []
+    assert lab_threads() == []
+
+
+def test_threads_record_one_span_per_task_on_each_worker():
+    result = runner.run("io", backend="threads", workers=3, tasks=9, units=0.5)
+    assert len(result.spans) == result.tasks == 9
+    assert sorted(s.task for s in result.spans) == list(range(9))
+    assert {s.worker for s in result.spans} <= {0, 1, 2}
+    assert {s.pid for s in result.spans} == {os.getpid()}
+    assert all(0 <= s.start <= s.end <= result.wall + 0.05 for s in result.spans)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_processes_run_in_separate_pids_under_each_start_method(method):
+    result = runner.run("cpu", backend="processes", workers=2, tasks=6, units=0.2, start_method=method)
+    pids = {s.pid for s in result.spans}
+    assert os.getpid() not in pids and 1 <= len(pids) <= 2
+    assert result.start_method == method and result.label == f"2 processes ({method})"
+    assert all(s.cpu_time > 0 for s in result.spans)
+
+
+def test_sequential_runs_in_this_thread():
+    result = runner.run("cpu", backend="sequential", tasks=3, units=0.1)
+    assert {(s.pid, s.thread_id, s.worker) for s in result.spans} == {(os.getpid(), threading.get_ident(), 0)}
+    assert result.start_method is None
+
+
+def test_repeats_keep_every_wall_time_and_the_median_spans():
+    result = runner.run("io", backend="threads", workers=2, tasks=4, units=0.2, repeats=3)
+    assert len(result.walls) == 3
+    assert result.fastest <= result.median <= result.slowest
+    assert result.wall in result.walls
+
+
+def test_a_callable_with_arguments_returns_its_results_in_order():
+    result = runner.run(math.factorial, backend="processes", workers=2, args=[3, 4, 5], start_method="spawn")
+    assert result.results == (6, 24, 120)
+    assert result.work == "factorial"
+
+
+def test_progress_counts_every_task_of_every_repeat():
+    seen = []
+    runner.run("io", backend="threads", workers=2, tasks=4, units=0.1, repeats=2,
+               progress=lambda done, total: seen.append((done, total)))
+    assert seen[-1] == (8, 8) and [d for d, _ in seen] == list(range(1, 9))
+
+
+def test_sweep_has_a_baseline_and_a_point_per_worker_count():
+    progress = []
+    sweep = runner.sweep("io", workers=[1, 2], tasks=4, units=0.2, repeats=2,
+                         progress=lambda done, total: progress.append((done, total)))
+    assert sweep.baseline.backend == "sequential"
+    for backend in ("threads", "processes"):
+        points = sweep.points(backend)
+        assert [p.workers for p in points] == [1, 2]
+        assert all(p.low <= p.speedup <= p.high for p in points)
+        assert all(p.efficiency == pytest.approx(p.speedup / min(p.workers, sweep.usable_cpus)) for p in points)
+    assert progress[-1] == (4 * 2 * 5, 4 * 2 * 5)
+    assert [d for d, _ in progress] == sorted(d for d, _ in progress)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(workers=0), "workers for threads must be an integer from 1 to 256"),
+    (dict(workers=-3), "from 1 to"),
+    (dict(workers=10_000), "from 1 to 256"),
+    (dict(workers=2.5), "integer"),
+    (dict(workers=True), "integer"),
+    (dict(backend="processes", workers=10_000), "workers for processes must be an integer from 1 to"),
+    (dict(backend="sequential", workers=2), "from 1 to 1"),
+    (dict(backend="gpu"), "unknown backend 'gpu'; allowed: sequential, threads, processes"),
+    (dict(work="gpu"), "unknown task kind 'gpu'; allowed: cpu, gil_free, io"),
+    (dict(work=42), "work must be a task kind"),
+    (dict(tasks=0), "tasks must be a positive integer"),
+    (dict(tasks=None), "tasks must be a positive integer"),
+    (dict(repeats=0), "repeats must be a positive integer"),
+    (dict(timeout=0), "timeout must be a positive number"),
+    (dict(units=-1), "units must be > 0"),
+    (dict(backend="processes", start_method="teleport"), "unknown start method 'teleport'; allowed:"),
+    (dict(work=lambda x: x, args=[1], tasks=None, backend="processes", start_method="fork"), "cannot be pickled"),
+    (dict(args=[1]), "args is only for a callable"),
+])
+def test_bad_input_raises_value_error_naming_what_is_allowed(kwargs, message):
+    call = dict(work="io", backend="threads", workers=2, tasks=2)
+    call.update(kwargs)
+    work = call.pop("work")
+    with pytest.raises(ValueError, match=message):
+        runner.run(work, **call)
+
+
+def test_a_function_from_main_is_refused_for_spawn():
+    def notebook_function(x):
+        return x
+    notebook_function.__module__ = "__main__"
+    with pytest.raises(ValueError, match="defined in the notebook"):
+        runner.run(notebook_function, args=[1], backend="processes", workers=1, start_method="spawn")
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_timeout_stops_the_run_and_terminates_children(method):
+    started = time.perf_counter()
+    with pytest.raises(TimeoutError):
+        runner.run("cpu", backend="processes", workers=2, tasks=4, units=300, timeout=1.5, start_method=method)
+    assert time.perf_counter() - started < 10
+
+
+@pytest.mark.parametrize("backend", ["threads", "processes"])
+def test_keyboard_interrupt_mid_run_leaves_nothing_behind(backend):
+    def interrupt(done, total):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        runner.run("cpu", backend=backend, workers=2, tasks=40, units=0.5, progress=interrupt)
+    # the autouse fixture asserts that no child process and no worker thread is left
+
+
+def test_an_error_in_a_task_reaches_the_caller_and_the_pool_is_cleaned_up():
+    with pytest.raises(TypeError):
+        runner.run(math.factorial, args=[3, "x"], backend="processes", workers=2, start_method="spawn")
+
+
+def test_a_real_sigint_during_a_run_leaves_no_child_process():
+    script = (
+        "from helpers import runner\n"
+        "print('started', flush=True)\n"
+        "try:\n"
+        "    runner.run('cpu', backend='processes', workers=2, tasks=3000, units=1.0)\n"
+        "    print('finished before the interrupt', flush=True)\n"
+        "except KeyboardInterrupt:\n"
+        "    print('left', len(runner.worker_processes()), flush=True)\n"
+    )
+    child = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    assert child.stdout.readline().strip() == "started"
+    time.sleep(1.5)  # well inside the run: pool up, tasks running
+    child.send_signal(signal.SIGINT)
+    out, _ = child.communicate(timeout=30)
+    assert out.strip() == "left 0"
