@@ -1,0 +1,105 @@
+"""The lab's runner beside a bare concurrent.futures loop on the same work, in one run.
+
+    make bench          (or: python benchmarks/bench.py [--repeats N] [--skip-notebook])
+
+Speedups are sequential time ÷ parallel time, each the median of the repeats. "lab / bare"
+is the runner's wall time over the bare loop's: its overhead as a ratio, not a guess.
+"""
+from __future__ import annotations
+
+import argparse
+import concurrent.futures as cf
+import multiprocessing
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from helpers import first_look, machine, plots, runner, widgets, workloads  # noqa: E402
+
+TASKS_PER_WORKER = 8
+
+
+def bare_wall(kind: str, backend: str, workers: int, tasks: int, repeats: int) -> float:
+    """Median wall time of a plain executor.map over the same tasks, pool warmed first."""
+    task, argument = workloads.TASKS[kind], workloads.calibrate().argument(kind)
+    if backend == "sequential":
+        return statistics.median(_timed(lambda: [task(argument) for _ in range(tasks)]) for _ in range(repeats))
+    if backend == "threads":
+        pool = cf.ThreadPoolExecutor(workers)
+    else:
+        pool = cf.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(machine.lab_start_method()))
+    with pool:
+        list(pool.map(time.sleep, [0.05] * workers))  # start every worker before timing
+        list(pool.map(task, [argument] * workers))  # and import the task's module in each
+        return statistics.median(_timed(lambda: list(pool.map(task, [argument] * tasks))) for _ in range(repeats))
+
+
+def lab_wall(kind: str, backend: str, workers: int, tasks: int, repeats: int) -> float:
+    return runner.run(kind, backend=backend, workers=workers, tasks=tasks, repeats=repeats).median
+
+
+def _timed(call) -> float:
+    started = time.perf_counter()
+    call()
+    return time.perf_counter() - started
+
+
+def speedup_rows(repeats: int) -> list[tuple]:
+    usable = machine.usable_cpus().value
+    cases = [("cpu", "processes", usable), ("cpu", "threads", usable),
+             ("gil_free", "threads", usable), ("io", "threads", 8 * usable)]
+    rows = []
+    for kind, backend, workers in cases:
+        tasks = TASKS_PER_WORKER * workers
+        sequential = {name: wall(kind, "sequential", 1, tasks, repeats)
+                      for name, wall in (("lab", lab_wall), ("bare", bare_wall))}
+        lab = lab_wall(kind, backend, workers, tasks, repeats)
+        bare = bare_wall(kind, backend, workers, tasks, repeats)
+        ideal = min(workers, usable) if kind != "io" else workers
+        rows.append((
+            f"{kind} on {workers} {backend}",
+            sequential["lab"] / lab, sequential["bare"] / bare, ideal,
+            (sequential["lab"] / lab) / ideal, lab / bare,
+        ))
+    return rows
+
+
+def panel_rerun_seconds() -> float:
+    panel = widgets.compare_panel(first_look.compare, plots.comparison, first_look.compare_verdict)
+    panel.start()
+    panel.wait()
+    seconds = _timed(lambda: (panel.start(), panel.wait()))
+    if panel.last_error:
+        raise panel.last_error
+    return seconds
+
+
+def notebook_seconds(name: str = "00_start_here.ipynb") -> float:
+    command = [sys.executable, "-m", "pytest", "-q", f"notebooks/{name}"]
+    return _timed(lambda: subprocess.run(command, cwd=ROOT, check=True, capture_output=True))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--skip-notebook", action="store_true")
+    options = parser.parse_args()
+
+    print(machine.describe().summary())
+    print(workloads.calibrate().describe(), "\n")
+    header = ("case", "lab speedup", "bare speedup", "ideal", "lab / ideal", "lab / bare wall")
+    print("{:<26} {:>12} {:>13} {:>6} {:>12} {:>16}".format(*header))
+    for case, lab, bare, ideal, fraction, overhead in speedup_rows(options.repeats):
+        print(f"{case:<26} {lab:>11.2f}× {bare:>12.2f}× {ideal:>5}× {fraction:>12.2f} {overhead:>16.3f}")
+    print(f"\npanel re-run at default settings: {panel_rerun_seconds():.2f} s")
+    if not options.skip_notebook:
+        print(f"nbval, notebook 00 (pytest process included): {notebook_seconds():.1f} s")
+
+
+if __name__ == "__main__":
+    main()
