@@ -154,6 +154,8 @@ def run(
         _check_picklable(fn, method)
     deadline = _deadline(timeout)
     counter = _ProgressCounter(progress, len(arguments) * repeats)
+    import numpy  # noqa: F401  (load BLAS now: threadpool_limits only reaches loaded libraries)
+
     with threadpool_limits(limits=1), _pool(backend, workers, method) as pool:
         workers_by_id = _warm_up(pool, workers, deadline)
         rounds = [
@@ -260,8 +262,23 @@ class _InlineExecutor(cf.Executor):
         return future
 
 
+BLAS_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+                  "BLIS_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
+
+
 def _limit_blas_in_child() -> None:
+    # Libraries loaded later read the variables; ones loaded already (fork) need threadpoolctl.
+    os.environ.update({name: "1" for name in BLAS_VARIABLES})
     threadpool_limits(limits=1)
+
+
+def blas_threads(_=None) -> int:
+    """How many threads NumPy's BLAS may use in the calling process (0 if none is loaded)."""
+    import numpy  # noqa: F401  (loads the BLAS library, so threadpoolctl can see it)
+    from threadpoolctl import threadpool_info
+
+    counts = [info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"]
+    return max(counts, default=0)
 
 
 @contextmanager

@@ -11,7 +11,7 @@ import traceback
 from typing import Any, Callable
 
 import ipywidgets as w
-from IPython.display import Image
+from IPython.display import Image, display
 
 from . import machine, plots, runner, workloads
 
@@ -31,6 +31,19 @@ def kind_picker(value: str = "cpu") -> w.Dropdown:
 
 def backend_picker(value: str = "threads", options=("threads", "processes")) -> w.ToggleButtons:
     return w.ToggleButtons(options=list(options), value=value, description="backend")
+
+
+def progress_bar(description: str = "measuring") -> Callable[[int, int], None]:
+    """Show a progress bar now; return the callback that moves it (for long static cells)."""
+    bar = w.IntProgress(value=0, min=0, max=1, description=description)
+    display(bar)
+
+    def update(done: int, total: int) -> None:
+        bar.max, bar.value = max(total, 1), done
+        if done >= total:
+            bar.bar_style = "success"
+
+    return update
 
 
 class Panel(w.VBox):

@@ -47,6 +47,17 @@ def test_processes_run_in_separate_pids_under_each_start_method(method):
     assert all(s.cpu_time > 0 for s in result.spans)
 
 
+@pytest.mark.parametrize("method", METHODS)
+def test_blas_is_limited_to_one_thread_inside_process_workers(method):
+    result = runner.run(runner.blas_threads, args=[0, 1], backend="processes", workers=2, start_method=method)
+    assert set(result.results) <= {0, 1}
+
+
+def test_blas_is_limited_to_one_thread_inside_thread_workers():
+    result = runner.run(runner.blas_threads, args=[0], backend="threads", workers=1)
+    assert set(result.results) <= {0, 1}
+
+
 def test_sequential_runs_in_this_thread():
     result = runner.run("cpu", backend="sequential", tasks=3, units=0.1)
     assert {(s.pid, s.thread_id, s.worker) for s in result.spans} == {(os.getpid(), threading.get_ident(), 0)}

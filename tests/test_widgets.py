@@ -65,3 +65,10 @@ def test_default_panel_rerun_is_quick():
     panel.wait(60)
     # the target is 2 s; this loose bound only catches something badly wrong
     assert time.perf_counter() - started < 10
+
+
+def test_progress_bar_callback_moves_the_bar(capsys):
+    update = widgets.progress_bar("measuring")
+    update(3, 4)
+    update(4, 4)
+    assert "IntProgress" in capsys.readouterr().out  # displayed once, outside a kernel as text
