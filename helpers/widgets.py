@@ -43,6 +43,7 @@ def progress_bar(description: str = "measuring") -> Callable[[int, int], None]:
         if done >= total:
             bar.bar_style = "success"
 
+    update.bar = bar
     return update
 
 

@@ -70,5 +70,7 @@ def test_default_panel_rerun_is_quick():
 def test_progress_bar_callback_moves_the_bar(capsys):
     update = widgets.progress_bar("measuring")
     update(3, 4)
+    assert (update.bar.value, update.bar.max, update.bar.bar_style) == (3, 4, "")
     update(4, 4)
+    assert (update.bar.value, update.bar.bar_style) == (4, "success")
     assert "IntProgress" in capsys.readouterr().out  # displayed once, outside a kernel as text
