@@ -110,9 +110,19 @@ def compare_verdict(comparison: Comparison) -> str:
 
 
 def timeline_verdict(results: Sequence[RunResult]) -> str:
-    """Compare how many CPUs each run kept busy."""
-    parts = [f"{r.label}: {r.parallelism:.2f} CPUs busy" for r in results]
-    return "; ".join(parts) + f" (usable CPUs: {machine.usable_cpus().value})."
+    """Compare how many CPUs each run kept busy, and say what that means."""
+    usable = machine.usable_cpus().value
+    parts = "; ".join(f"{r.label}: {r.parallelism:.2f} CPUs busy" for r in results)
+    busiest = max(results, key=lambda r: r.parallelism)
+    if busiest.parallelism < 1.3:
+        meaning = ("No run kept more than one CPU busy" +
+                   (": with one usable CPU there is nothing to run in parallel on." if usable == 1
+                    else ": the work did not run in parallel here."))
+    else:
+        meaning = f"Only the {busiest.label} kept more than one CPU busy."
+        if all(r.parallelism >= 1.3 for r in results):
+            meaning = "Both ran in parallel."
+    return f"{parts} (usable CPUs: {usable}). {meaning}"
 
 
 def side_by_side(kind: str = "cpu", workers: int | None = None, tasks_per_worker: int = 3

@@ -121,15 +121,19 @@ def advice(here: Machine) -> str:
     lines = []
     if usable == 1:
         lines.append(
-            f"You have 1 usable CPU (the host shows {logical}): processes cannot speed anything "
-            "up here, and threads help only with waiting (io)."
+            f"You have 1 usable CPU (the host shows {logical}): processes cannot speed up "
+            "computing here; only work that waits (io) gets faster with more workers."
         )
     else:
         lines.append(
             f"You have {usable} usable CPUs: up to {usable} processes can run Python at once."
         )
     if usable < logical:
-        lines.append(f"The other {logical - usable} CPUs are not yours ({here.usable_cpus.source}).")
+        others = logical - usable
+        lines.append(
+            f"The other {others} CPU{' is' if others == 1 else 's are'} not yours "
+            f"({here.usable_cpus.source})."
+        )
     if here.gil_enabled.value:
         lines.append("The GIL is on: only one thread at a time runs Python bytecode.")
     else:
