@@ -8,6 +8,8 @@ STAMP := $(VENV)/.installed
 
 # Open a browser only where there is a screen to show it on.
 NO_BROWSER := $(if $(filter Linux,$(shell uname -s)),$(if $(DISPLAY)$(WAYLAND_DISPLAY),,--no-browser),)
+# Jupyter refuses to run as root (containers often are) unless told it may.
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root,)
 
 .PHONY: lab test bench clean
 
@@ -20,7 +22,7 @@ $(STAMP): requirements.txt | $(BIN)/python
 	touch $(STAMP)
 
 lab: $(STAMP)
-	$(BIN)/jupyter lab $(NO_BROWSER) notebooks/00_start_here.ipynb
+	$(BIN)/jupyter lab $(NO_BROWSER) $(ALLOW_ROOT) --LabApp.default_url=/lab/tree/notebooks/00_start_here.ipynb
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
