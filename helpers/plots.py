@@ -41,7 +41,7 @@ def _tidy(ax) -> None:
         ax.spines[side].set_visible(False)
 
 
-def speedup(sweep: Sweep, ax=None) -> Figure:
+def speedup(sweep: Sweep, ax=None, legend: bool = True) -> Figure:
     """Speedup vs workers for each backend, with the ideal line and the usable-CPU mark."""
     figure = ax.figure if ax is not None else _figure(5.5, 4)
     ax = ax if ax is not None else figure.add_subplot()
@@ -62,20 +62,24 @@ def speedup(sweep: Sweep, ax=None) -> Figure:
     ax.set_ylim(0, max(counts) * 1.1)
     ax.set_xlabel("workers")
     ax.set_ylabel("speedup over sequential (×)")
-    ax.set_title(KIND_TITLES.get(sweep.work, sweep.work), fontsize=11)
-    ax.legend(fontsize=8, loc="upper left")
+    ax.set_title(KIND_TITLES.get(sweep.work, sweep.work), fontsize=10)
+    if legend:
+        ax.legend(fontsize=8, loc="upper left")
     _tidy(ax)
     return figure
 
 
 def speedups(sweeps: Sequence[Sweep]) -> Figure:
-    """One speedup panel per sweep, side by side, on a shared y axis."""
-    figure = _figure(5 * len(sweeps), 4.2)
+    """One speedup panel per sweep, side by side on a shared y axis, one legend on top."""
+    figure = _figure(3.4 * len(sweeps), 3.9)
     axes = figure.subplots(1, len(sweeps), sharey=True, squeeze=False)[0]
     for ax, one in zip(axes, sweeps):
-        speedup(one, ax=ax)
+        speedup(one, ax=ax, legend=False)
     for ax in axes[1:]:
         ax.set_ylabel("")
+    handles, labels = axes[0].get_legend_handles_labels()
+    figure.legend(handles, labels, loc="outside upper center", ncols=len(labels), fontsize=9,
+                  frameon=False)
     return figure
 
 
@@ -83,9 +87,13 @@ def timeline(result: RunResult, ax=None, speedup: float | None = None) -> Figure
     """One row per worker, one bar per task: overlapping bars ran at the same time."""
     figure = ax.figure if ax is not None else _figure(8, 0.6 * max(result.workers, 2) + 1.4)
     ax = ax if ax is not None else figure.add_subplot()
-    for span in result.spans:
+    place_in_row: dict[int, int] = {}
+    for span in sorted(result.spans, key=lambda s: s.start):
+        # neighbours in a row always differ in colour, so two tasks never look like one
+        place = place_in_row[span.worker] = place_in_row.get(span.worker, -1) + 1
+        shade = TASK_SHADES[(span.worker + place) % len(TASK_SHADES)]
         ax.broken_barh([(span.start * 1000, span.duration * 1000)], (span.worker - 0.4, 0.8),
-                       facecolors=TASK_SHADES[span.task % len(TASK_SHADES)], edgecolor="white")
+                       facecolors=shade, edgecolor="white")
     rows = sorted({span.worker for span in result.spans})
     ax.set_yticks(rows, [f"worker {row}" for row in rows])
     ax.set_ylim(max(rows) + 0.6, -0.6)

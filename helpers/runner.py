@@ -325,8 +325,15 @@ def _warm_up(pool: cf.Executor, workers: int, deadline: float | None) -> dict:
         if time.perf_counter() > give_up:
             raise RuntimeError(f"only {len(seen)} of {workers} workers started in {WARM_UP_SECONDS}s")
         futures = [pool.submit(_whoami, pause) for _ in range(workers)]
-        for done in cf.as_completed(futures, timeout=_remaining(deadline)):
-            seen.setdefault(done.result(), len(seen))
+        try:
+            for done in cf.as_completed(futures, timeout=_remaining(deadline)):
+                seen.setdefault(done.result(), len(seen))
+        except cf.process.BrokenProcessPool as error:
+            raise RuntimeError(
+                "worker processes died while starting: a spawn or forkserver child re-imports "
+                "the main script, which fails for code typed at `python -` or an interactive "
+                "prompt; run it from a file or a notebook instead"
+            ) from error
         pause *= 2
     return seen
 

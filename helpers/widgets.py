@@ -29,8 +29,8 @@ def kind_picker(value: str = "cpu") -> w.Dropdown:
     return w.Dropdown(options=list(workloads.KINDS), value=value, description="task kind")
 
 
-def backend_picker(value: str = "threads", options=("threads", "processes")) -> w.ToggleButtons:
-    return w.ToggleButtons(options=list(options), value=value, description="backend")
+def backend_picker(value: str = "threads", options=("threads", "processes")) -> w.Dropdown:
+    return w.Dropdown(options=list(options), value=value, description="backend")
 
 
 def progress_bar(description: str = "measuring") -> Callable[[int, int], None]:

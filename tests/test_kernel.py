@@ -1,0 +1,93 @@
+"""Notebook 00 in a real kernel, as a workshop uses it: Run All twice, then an interrupt mid-run."""
+import json
+import os
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+from jupyter_client.manager import start_new_kernel
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOK = ROOT / "notebooks" / "00_start_here.ipynb"
+HELPER_SERVERS = ("multiprocessing.forkserver", "multiprocessing.resource_tracker")
+
+
+@pytest.fixture
+def kernel():
+    manager, client = start_new_kernel(kernel_name="python3", cwd=str(NOTEBOOK.parent))
+    try:
+        yield manager, client
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
+
+
+def execute(client, code, timeout=120):
+    """Run code; return (status, stdout, stderr, error name)."""
+    reply_id = client.execute(code)
+    stdout, stderr, error = [], [], None
+    while True:
+        message = client.get_iopub_msg(timeout=timeout)
+        if message["parent_header"].get("msg_id") != reply_id:
+            continue
+        kind, content = message["msg_type"], message["content"]
+        if kind == "stream":
+            (stdout if content["name"] == "stdout" else stderr).append(content["text"])
+        elif kind == "error":
+            error = content["ename"]
+        elif kind == "status" and content["execution_state"] == "idle":
+            shell_reply(client, reply_id)
+            return "".join(stdout), "".join(stderr), error
+
+
+def shell_reply(client, msg_id, timeout=60):
+    while True:
+        reply = client.get_shell_msg(timeout=timeout)
+        if reply["parent_header"].get("msg_id") == msg_id:
+            return reply["content"]
+
+
+def worker_children(pid):
+    leftovers = []
+    for child in psutil.Process(pid).children(recursive=True):
+        try:
+            if child.status() != psutil.STATUS_ZOMBIE and not any(
+                    server in " ".join(child.cmdline()) for server in HELPER_SERVERS):
+                leftovers.append(child)
+        except psutil.NoSuchProcess:
+            pass
+    return leftovers
+
+
+def code_cells():
+    cells = json.loads(NOTEBOOK.read_text())["cells"]
+    return ["".join(cell["source"]) for cell in cells if cell["cell_type"] == "code"]
+
+
+def test_run_all_twice_then_interrupt_mid_run_leaves_nothing_behind(kernel):
+    manager, client = kernel
+    kernel_pid = manager.provisioner.process.pid
+    shm_before = set(os.listdir("/dev/shm")) if os.path.isdir("/dev/shm") else set()
+    for _ in range(2):
+        for source in code_cells():
+            _, stderr, error = execute(client, source)
+            assert error is None and stderr == "", (source, error, stderr)
+
+    long_run = client.execute("sweeps = first_look.experiment()")
+    time.sleep(2.0)  # well inside the sweep: pools up and tasks running
+    manager.interrupt_kernel()
+    reply = shell_reply(client, long_run)
+    assert (reply["status"], reply.get("ename")) == ("error", "KeyboardInterrupt")
+
+    deadline = time.monotonic() + 10
+    while worker_children(kernel_pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert worker_children(kernel_pid) == []
+    stdout, _, error = execute(client, "import threading; print(sorted(t.name for t in threading.enumerate() if t.name.startswith('lab-')))")
+    assert error is None and stdout.strip() == "[]"
+    if os.path.isdir("/dev/shm"):
+        assert set(os.listdir("/dev/shm")) <= shm_before
+
+    stdout, _, error = execute(client, "print(first_look.verdict(first_look.experiment(kinds=['io'], repeats=1)['io']))")
+    assert error is None and stdout.startswith("io: best threads")
