@@ -66,7 +66,8 @@ class Machine:
             f"<td style='text-align:left'><small>{html.escape(source)}</small></td></tr>"
             for label, value, source in self.rows()
         )
-        head = "<tr><th>what</th><th>value</th><th>source</th></tr>"
+        head = "".join(f"<th style='text-align:left'>{name}</th>" for name in ("what", "value", "source"))
+        head = f"<tr>{head}</tr>"
         return f"<table>{head}{cells}</table>"
 
     def __str__(self) -> str:
