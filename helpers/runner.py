@@ -167,11 +167,11 @@ def run(
     return RunResult(name, backend, method, workers, len(arguments), tuple(walls), spans, results)
 
 
-def worker_processes() -> list[psutil.Process]:
-    """Live descendants of this process, except multiprocessing's own helper servers."""
+def worker_processes(parent: int | None = None) -> list[psutil.Process]:
+    """Live descendants of `parent` (default: this process), except multiprocessing's servers."""
     helpers = ("multiprocessing.forkserver", "multiprocessing.resource_tracker")
     leftovers = []
-    for child in psutil.Process().children(recursive=True):
+    for child in psutil.Process(parent).children(recursive=True):
         try:
             if child.status() == psutil.STATUS_ZOMBIE:
                 continue

@@ -4,13 +4,13 @@ import os
 import time
 from pathlib import Path
 
-import psutil
 import pytest
 from jupyter_client.manager import start_new_kernel
 
+from helpers import runner
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "notebooks" / "00_start_here.ipynb"
-HELPER_SERVERS = ("multiprocessing.forkserver", "multiprocessing.resource_tracker")
 
 
 @pytest.fixture
@@ -48,18 +48,6 @@ def shell_reply(client, msg_id, timeout=60):
             return reply["content"]
 
 
-def worker_children(pid):
-    leftovers = []
-    for child in psutil.Process(pid).children(recursive=True):
-        try:
-            if child.status() != psutil.STATUS_ZOMBIE and not any(
-                    server in " ".join(child.cmdline()) for server in HELPER_SERVERS):
-                leftovers.append(child)
-        except psutil.NoSuchProcess:
-            pass
-    return leftovers
-
-
 def code_cells():
     cells = json.loads(NOTEBOOK.read_text())["cells"]
     return ["".join(cell["source"]) for cell in cells if cell["cell_type"] == "code"]
@@ -81,9 +69,9 @@ def test_run_all_twice_then_interrupt_mid_run_leaves_nothing_behind(kernel):
     assert (reply["status"], reply.get("ename")) == ("error", "KeyboardInterrupt")
 
     deadline = time.monotonic() + 10
-    while worker_children(kernel_pid) and time.monotonic() < deadline:
+    while runner.worker_processes(kernel_pid) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert worker_children(kernel_pid) == []
+    assert runner.worker_processes(kernel_pid) == []
     stdout, _, error = execute(client, "import threading; print(sorted(t.name for t in threading.enumerate() if t.name.startswith('lab-')))")
     assert error is None and stdout.strip() == "[]"
     if os.path.isdir("/dev/shm"):
