@@ -49,22 +49,29 @@ def _timed(call) -> float:
     return time.perf_counter() - started
 
 
-def speedup_rows(repeats: int) -> list[tuple]:
+def alternating(kind: str, backend: str, workers: int, tasks: int, repeats: int, rounds: int):
+    """Median lab and bare wall times, measured in alternating rounds so drift hits both."""
+    lab, bare = [], []
+    for _ in range(rounds):
+        lab.append(lab_wall(kind, backend, workers, tasks, repeats))
+        bare.append(bare_wall(kind, backend, workers, tasks, repeats))
+    return statistics.median(lab), statistics.median(bare)
+
+
+def speedup_rows(repeats: int, rounds: int) -> list[tuple]:
     usable = machine.usable_cpus().value
     cases = [("cpu", "processes", usable), ("cpu", "threads", usable),
              ("gil_free", "threads", usable), ("io", "threads", 8 * usable)]
     rows = []
     for kind, backend, workers in cases:
         tasks = TASKS_PER_WORKER * workers
-        sequential = {name: wall(kind, "sequential", 1, tasks, repeats)
-                      for name, wall in (("lab", lab_wall), ("bare", bare_wall))}
-        lab = lab_wall(kind, backend, workers, tasks, repeats)
-        bare = bare_wall(kind, backend, workers, tasks, repeats)
+        lab_sequential, bare_sequential = alternating(kind, "sequential", 1, tasks, repeats, rounds)
+        lab, bare = alternating(kind, backend, workers, tasks, repeats, rounds)
         ideal = min(workers, usable) if kind != "io" else workers
         rows.append((
             f"{kind} on {workers} {backend}",
-            sequential["lab"] / lab, sequential["bare"] / bare, ideal,
-            (sequential["lab"] / lab) / ideal, lab / bare,
+            lab_sequential / lab, bare_sequential / bare, ideal,
+            (lab_sequential / lab) / ideal, lab / bare,
         ))
     return rows
 
@@ -86,7 +93,8 @@ def notebook_seconds(name: str = "00_start_here.ipynb") -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=5, help="timed repeats per measurement")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating lab/bare rounds")
     parser.add_argument("--skip-notebook", action="store_true")
     options = parser.parse_args()
 
@@ -94,7 +102,7 @@ def main() -> None:
     print(workloads.calibrate().describe(), "\n")
     header = ("case", "lab speedup", "bare speedup", "ideal", "lab / ideal", "lab / bare wall")
     print("{:<26} {:>12} {:>13} {:>6} {:>12} {:>16}".format(*header))
-    for case, lab, bare, ideal, fraction, overhead in speedup_rows(options.repeats):
+    for case, lab, bare, ideal, fraction, overhead in speedup_rows(options.repeats, options.rounds):
         print(f"{case:<26} {lab:>11.2f}× {bare:>12.2f}× {ideal:>5}× {fraction:>12.2f} {overhead:>16.3f}")
     print(f"\npanel re-run at default settings: {panel_rerun_seconds():.2f} s")
     if not options.skip_notebook:
