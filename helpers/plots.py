@@ -83,28 +83,115 @@ def speedups(sweeps: Sequence[Sweep]) -> Figure:
     return figure
 
 
+def _bars(ax, spans, wall: float, row: str = "worker") -> None:
+    """One row per worker, one bar per span; neighbours in a row always differ in colour."""
+    place_in_row: dict[int, int] = {}
+    for span in sorted(spans, key=lambda s: s.start):
+        place = place_in_row[span.worker] = place_in_row.get(span.worker, -1) + 1
+        shade = TASK_SHADES[(span.worker + place) % len(TASK_SHADES)]
+        ax.broken_barh([(span.start * 1000, span.duration * 1000)], (span.worker - 0.4, 0.8),
+                       facecolors=shade, edgecolor="white", linewidth=0.5)
+    rows = sorted(place_in_row)
+    ax.set_yticks(rows, [f"{row} {number}" for number in rows])
+    ax.set_ylim(max(rows) + 0.6, -0.6)
+    ax.set_xlim(0, wall * 1000 * 1.02)
+    ax.set_xlabel("time since the run started (ms)")
+    _tidy(ax)
+    ax.grid(False, axis="y")
+
+
 def timeline(result: RunResult, ax=None, speedup: float | None = None) -> Figure:
     """One row per worker, one bar per task: overlapping bars ran at the same time."""
     figure = ax.figure if ax is not None else _figure(8, 0.6 * max(result.workers, 2) + 1.4)
     ax = ax if ax is not None else figure.add_subplot()
-    place_in_row: dict[int, int] = {}
-    for span in sorted(result.spans, key=lambda s: s.start):
-        # neighbours in a row always differ in colour, so two tasks never look like one
-        place = place_in_row[span.worker] = place_in_row.get(span.worker, -1) + 1
-        shade = TASK_SHADES[(span.worker + place) % len(TASK_SHADES)]
-        ax.broken_barh([(span.start * 1000, span.duration * 1000)], (span.worker - 0.4, 0.8),
-                       facecolors=shade, edgecolor="white")
-    rows = sorted({span.worker for span in result.spans})
-    ax.set_yticks(rows, [f"worker {row}" for row in rows])
-    ax.set_ylim(max(rows) + 0.6, -0.6)
-    ax.set_xlim(0, result.wall * 1000 * 1.02)
-    ax.set_xlabel("time since the run started (ms)")
+    _bars(ax, result.spans, result.wall)
     title = f"{result.label} on {result.work}: {result.parallelism:.2f} CPUs busy on average"
     if speedup is not None:
         title += f", {speedup:.2f}× sequential"
     ax.set_title(title, fontsize=11)
+    return figure
+
+
+def stretches(lines: Sequence, usable_cpus: int | None = None) -> Figure:
+    """Stacked timelines of uninterrupted running: one bar per stretch, not per task."""
+    heights = [max(line.workers, 2) for line in lines]
+    figure = _figure(9, 0.5 * sum(heights) + 1.1 * len(lines))
+    axes = figure.subplots(len(lines), 1, squeeze=False,
+                           gridspec_kw={"height_ratios": heights})[:, 0]
+    for ax, line in zip(axes, lines):
+        _bars(ax, line.runs, line.wall, row="task")
+        ax.set_title(f"{line.label}: running at once {line.overlap:.0%} of the time, "
+                     f"{line.parallelism:.2f} CPUs busy", fontsize=10)
+    if usable_cpus is not None:
+        figure.suptitle(f"one row per task, one bar per stretch it ran without a break · usable CPUs: "
+                        f"{usable_cpus}", fontsize=10)
+    return figure
+
+
+def switching(result) -> Figure:
+    """Histogram of how long a CPU-bound thread ran before handing over, per interval."""
+    import numpy as np
+
+    figure = _figure(8, 3.8)
+    ax = figure.add_subplot()
+    every = [length for lengths in result.run_lengths.values() for length in lengths if length > 0]
+    bins = np.geomspace(max(min(every), 1e-5) * 1000, max(every) * 1000 * 1.01, 40)
+    shades = ("#0072B2", "#009E73", "#D55E00")
+    for shade, (interval, lengths) in zip(shades, result.run_lengths.items()):
+        label = f"interval {interval * 1000:g} ms (median stretch {result.median(interval) * 1000:.2f} ms)"
+        ax.hist([x * 1000 for x in lengths], bins=bins, color=shade, alpha=0.6, label=label)
+        ax.axvline(interval * 1000, color=shade, linestyle="--", linewidth=1.5)
+    ax.set_xscale("log")
+    ax.set_xlabel("how long a thread ran before handing over the GIL (ms, log scale)")
+    ax.set_ylabel("stretches (count)")
+    ax.set_title("2 CPU-bound threads: dashed lines mark each switch interval", fontsize=11)
+    ax.legend(fontsize=9)
     _tidy(ax)
-    ax.grid(False, axis="y")
+    return figure
+
+
+def convoy(result) -> Figure:
+    """Every ping's round trip, per case, with the median and p99 marked (log scale)."""
+    import numpy as np
+
+    figure = _figure(8.5, 4)
+    ax = figure.add_subplot()
+    keys = list(result.latencies)
+    rng = np.random.default_rng(0)
+    for x, key in enumerate(keys):
+        values = np.array(result.latencies[key]) * 1000
+        colour = COLOURS.get(key[0], COLOURS["sequential"])
+        ax.scatter(x + rng.uniform(-0.18, 0.18, len(values)), values, s=9, alpha=0.45, color=colour)
+        ax.hlines(result.median(key) * 1000, x - 0.3, x + 0.3, color=colour, linewidth=2.5,
+                  label="median" if x == 0 else None)
+        ax.scatter([x + 0.34], [result.p99(key) * 1000], marker="<", color=colour, s=40,
+                   label="p99" if x == 0 else None)
+    ax.axhline(result.switch_interval * 1000, color=COLOURS["usable"], linestyle=":", linewidth=2,
+               label=f"switch interval = {result.switch_interval * 1000:g} ms")
+    names = [result.label(key).replace(" CPU-bound", "") for key in keys]
+    ax.set_xticks(range(len(keys)), names, rotation=20)
+    ax.set_yscale("log")
+    ax.set_ylabel("ping round trip (ms, log scale)")
+    ax.set_title("A responder thread answering pings, beside CPU-bound work", fontsize=11)
+    ax.legend(fontsize=8, loc="upper left")
+    _tidy(ax)
+    return figure
+
+
+def mixed(result) -> Figure:
+    """Speedup over sequential against the share of cpu tasks, for threads and processes."""
+    figure = _figure(6, 3.8)
+    ax = figure.add_subplot()
+    shares = [share * 100 for share in result.shares]
+    for backend, values in result.speedups.items():
+        ax.plot(shares, values, marker="o", linewidth=2, color=COLOURS[backend], label=backend)
+    ax.axhline(1, color=COLOURS["sequential"], linewidth=0.8)
+    ax.set_xlabel("share of cpu tasks in the batch (%; the rest are io)")
+    ax.set_ylabel("speedup over sequential (×)")
+    ax.set_ylim(0, max(max(v) for v in result.speedups.values()) * 1.15)
+    ax.set_title(f"{result.workers} workers on a mixed batch", fontsize=11)
+    ax.legend(fontsize=9)
+    _tidy(ax)
     return figure
 
 

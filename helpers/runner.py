@@ -167,6 +167,21 @@ def run(
     return RunResult(name, backend, method, workers, len(arguments), tuple(walls), spans, results)
 
 
+@contextmanager
+def open_pool(backend: str, workers: int, start_method: str | None = None):
+    """A warmed executor for experiments that submit their own tasks; always cleaned up.
+
+    On an exception or interrupt inside the block, queued tasks are dropped and child
+    processes terminated; on a normal exit the pool waits for its tasks.
+    """
+    check_backend(backend)
+    check_workers(workers, backend)
+    method = check_start_method(start_method) if backend == "processes" else None
+    with _pool(backend, workers, method) as pool:
+        _warm_up(pool, workers, None)
+        yield pool
+
+
 def worker_processes(parent: int | None = None) -> list[psutil.Process]:
     """Live descendants of `parent` (default: this process), except multiprocessing's servers."""
     helpers = ("multiprocessing.forkserver", "multiprocessing.resource_tracker")
@@ -433,7 +448,7 @@ class Sweep:
 def sweep(
     work: str | Callable,
     *,
-    workers: Sequence[int],
+    workers: Sequence[int] | dict[str, Sequence[int]],
     backends: Sequence[str] = ("threads", "processes"),
     tasks: int | None = None,
     args: Iterable | None = None,
@@ -443,30 +458,38 @@ def sweep(
     timeout: float | None = None,
     progress: Progress | None = None,
 ) -> Sweep:
-    """Run the sequential baseline, then every backend at every worker count."""
-    workers = list(workers)
-    if not workers:
-        raise ValueError("workers must list at least one worker count")
-    for backend in backends:
-        check_backend(backend)
-        for count in workers:
-            check_workers(count, backend)
+    """Run the sequential baseline, then every backend at every worker count.
+
+    `workers` is one list for all backends, or a dict with a list per backend.
+    """
+    counts = _counts_per_backend(workers, backends)
     arguments = list(args) if args is not None else None
     tasks_each = len(arguments) if arguments is not None else tasks
-    total = (tasks_each or 0) * repeats * (1 + len(backends) * len(workers))
+    total = (tasks_each or 0) * repeats * (1 + sum(len(c) for c in counts.values()))
     counter = _ProgressCounter(progress, total)
     deadline = _deadline(timeout)
 
     def one(backend: str, count: int) -> RunResult:
         done_before = counter.done
-        result = run(
+        return run(
             work, workers=count, backend=backend, tasks=tasks, args=arguments, units=units,
             repeats=repeats, start_method=start_method, timeout=_time_left(deadline),
             progress=lambda done, _: counter.report(done_before + done),
         )
-        return result
 
     baseline = one("sequential", 1)
-    runs = {backend: tuple(one(backend, count) for count in workers) for backend in backends}
-    name = baseline.work
-    return Sweep(name, machine.usable_cpus().value, baseline, runs)
+    runs = {backend: tuple(one(backend, count) for count in counts[backend]) for backend in counts}
+    return Sweep(baseline.work, machine.usable_cpus().value, baseline, runs)
+
+
+def _counts_per_backend(workers, backends) -> dict[str, list[int]]:
+    if not isinstance(workers, dict):
+        workers = {backend: workers for backend in backends}
+    counts = {backend: list(workers.get(backend, ())) for backend in backends}
+    for backend, listed in counts.items():
+        check_backend(backend)
+        if not listed:
+            raise ValueError(f"workers must list at least one worker count for {backend}")
+        for count in listed:
+            check_workers(count, backend)
+    return counts
