@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Sequence
 
-from . import machine, runner, workloads
+from . import first_look, machine, runner, workloads
 from .runner import Span, Sweep
 
 SLICE_SECONDS = 0.00001  # 10 µs of work between time stamps: fine enough for a 0.5 ms interval
@@ -36,18 +36,25 @@ def io_workers() -> dict[str, list[int]]:
 def scaling(kinds: Sequence[str] = workloads.KINDS, repeats: int = 2,
             progress: runner.Progress | None = None) -> dict[str, Sweep]:
     """Speedup sweeps: 1 … 2 × usable CPUs for cpu and gil_free, up to 32 threads for io."""
-    from .first_look import default_workers
-
     sweeps = {}
-    for kind in kinds:
+    for index, kind in enumerate(kinds):
+        if progress:  # one bar across all kinds: each kind gets an equal share
+            report = (lambda i: lambda done, total: progress(i * total + done, len(kinds) * total))(index)
+        else:
+            report = None
         workloads.check_kind(kind)
-        workers = io_workers() if kind == "io" else default_workers()
+        workers = io_workers() if kind == "io" else first_look.default_workers()
         top = max(max(counts) for counts in (workers.values() if isinstance(workers, dict) else [workers]))
         # io: one short wait per thread at the top count keeps the sweep quick
         tasks, units = (top, 0.5) if kind == "io" else (2 * top, 1.0)
         sweeps[kind] = runner.sweep(kind, workers=workers, tasks=tasks, units=units,
-                                    repeats=repeats, progress=progress)
+                                    repeats=repeats, progress=report)
     return sweeps
+
+
+def scaling_verdict(sweep: Sweep) -> str:
+    """The same reading as notebook 00's, for these sweeps."""
+    return first_look.verdict(sweep)
 
 
 # --- 2. timelines of who ran when ---------------------------------------------------------
@@ -97,6 +104,7 @@ def timeline(kind: str = "cpu", workers: int = 4, backend: str = "threads",
         raise ValueError(f"timelines are for kinds that compute: cpu or gil_free, got {kind!r}")
     if backend not in ("threads", "processes"):
         raise ValueError(f"backend must be threads or processes, got {backend!r}")
+    runner.check_workers(workers, backend)
     job = _sliced_job(kind, seconds_per_worker)
     result = runner.run(sliced, args=[job] * workers, workers=workers, backend=backend,
                         progress=progress, timeout=120)
@@ -147,7 +155,12 @@ def timeline_verdict(line: Timeline) -> str:
     if line.overlap < 0.05:
         if line.backend == "threads" and line.kind == "cpu":
             return figures + "They took turns: only the thread holding the GIL runs Python."
-        return figures + "They took turns: with one usable CPU only one can run at a time."
+        if line.usable_cpus == 1:
+            return figures + "They took turns: with one usable CPU only one can run at a time."
+        return figures + "They took turns, although nothing in this run should have made them."
+    if line.workers > line.usable_cpus:
+        return figures + (f"They ran in parallel as far as {line.usable_cpus} usable CPUs allow; "
+                          "the operating system made the rest take turns.")
     return figures + "They ran in parallel: nothing made them wait for each other."
 
 
@@ -331,7 +344,7 @@ def convoy_verdict(result: Convoy) -> str:
     for key in result.latencies:
         if key[0] != "alone":
             parts.append(f"{hog_label(*key)} {result.median(key) * 1000:.2f} ms "
-                         f"(p99 {result.p99(key) * 1000:.1f})")
+                         f"(p99 {result.p99(key) * 1000:.2f})")
     worst = max(result.latencies, key=result.median)
     ratio = result.median(worst) / alone if alone else float("inf")
     meaning = (f" The worst case, {hog_label(*worst)}, made each round trip "
@@ -368,7 +381,7 @@ class Mixed:
 
 
 def mixed(shares: Sequence[float] = (0, 0.25, 0.5, 0.75, 1), tasks: int = 16,
-          workers: int | None = None, repeats: int = 1,
+          workers: int | None = None, repeats: int = 2,
           progress: runner.Progress | None = None) -> Mixed:
     """The same number of tasks, from all io to all cpu, on threads and on processes."""
     workers = workers or max(4, 2 * machine.usable_cpus().value)
@@ -413,3 +426,89 @@ def free_threading_note(sweeps: dict[str, Sweep]) -> str:
                 "environment with it, install requirements.txt and run this notebook again.")
     return ("The GIL is off in this interpreter (" + gil.source + ")." + measured +
             " Compare the cpu panel with a regular build: there threads stay near 1×.")
+
+
+# --- try it yourself -------------------------------------------------------------------------
+
+
+def convoy_once(hogs: int = 2, interval_ms: float = 5.0, backend: str = "threads",
+                progress: runner.Progress | None = None) -> Convoy:
+    """The convoy panel: the responder alone, then beside `hogs` CPU-bound workers."""
+    return convoy(hogs=(hogs,), backends=(backend,), interval=interval_ms / 1000, progress=progress)
+
+
+# --- exercises ---------------------------------------------------------------------------------
+
+PRIME_LIMIT = 120_000
+
+
+def count_primes(limit: int) -> int:
+    """Pure-Python trial division: CPU-bound, holds the GIL."""
+    count = 0
+    for n in range(2, limit):
+        if all(n % d for d in range(2, int(n ** 0.5) + 1)):
+            count += 1
+    return count
+
+
+def check_thread_guess(guess, sweeps: dict[str, Sweep]) -> str:
+    """Exercise 1: which kinds got faster with threads on this machine (≥ 1.3×)?"""
+    if not isinstance(guess, dict) or not guess:
+        return "Not yet: fill in my_guess with True or False for cpu, gil_free and io."
+    lines = []
+    for kind, scales in guess.items():
+        if kind not in sweeps:
+            lines.append(f"{kind!r} is not one of the kinds measured above ({', '.join(sweeps)}).")
+            continue
+        best = sweeps[kind].best("threads").speedup
+        measured = best >= 1.3
+        mark = "right" if bool(scales) == measured else "wrong"
+        lines.append(f"{kind}: you said {'scales' if scales else 'does not scale'}; threads "
+                     f"reached {best:.1f}× here → {mark}.")
+    return "\n".join(lines)
+
+
+def check_parallel(run_all, limits: Sequence[int] | None = None) -> str:
+    """Exercise 2: does run_all(limits) give the right counts, computed in other processes?"""
+    import psutil
+
+    limits = list(limits or [PRIME_LIMIT] * max(2, 2 * machine.usable_cpus().value))
+    here = psutil.Process()
+    started, cpu_start = time.perf_counter(), sum(here.cpu_times()[:2])
+    expected = [count_primes(limit) for limit in limits]
+    sequential_wall, sequential_cpu = time.perf_counter() - started, sum(here.cpu_times()[:2]) - cpu_start
+    started, cpu_start = time.perf_counter(), sum(here.cpu_times()[:2])
+    try:
+        got = run_all(limits)
+    except Exception as error:
+        return f"Not quite: run_all raised {type(error).__name__}: {error}"
+    wall, cpu_here = time.perf_counter() - started, sum(here.cpu_times()[:2]) - cpu_start
+    if list(got or []) != expected:
+        return "Not quite: run_all must return count_primes(limit) for each limit, in order."
+    share = cpu_here / sequential_cpu if sequential_cpu else 1.0
+    figures = (f"speedup {sequential_wall / wall:.2f}× on {machine.usable_cpus().value} usable "
+               f"CPU(s); {share:.0%} of the work's CPU time was spent in this process.")
+    if share > 0.5:
+        return ("Not yet: the counting ran in this process, so its threads shared one GIL — "
+                + figures + " Try a ProcessPoolExecutor.")
+    return "Right: the counting ran in other processes, each with its own GIL — " + figures
+
+
+def io_wall(workers: int, tasks: int = 64) -> float:
+    """Median seconds for `tasks` io waits of one unit on `workers` threads."""
+    return runner.run("io", backend="threads", workers=workers, tasks=tasks, repeats=3).median
+
+
+def check_io_plateau(answer, tasks: int = 64) -> str:
+    """Exercise 3: the thread count past which io threads stop helping (for `tasks` waits)."""
+    if not isinstance(answer, int) or isinstance(answer, bool) or not 2 <= answer <= 128:
+        return "Not yet: set my_plateau to a whole number of threads between 2 and 128."
+    fewer, at, more = io_wall(answer // 2, tasks), io_wall(answer, tasks), io_wall(2 * answer, tasks)
+    figures = (f"{answer // 2} threads {fewer * 1000:.0f} ms, {answer} threads {at * 1000:.0f} ms, "
+               f"{2 * answer} threads {more * 1000:.0f} ms.")
+    if more < 0.87 * at:
+        return f"Not yet: doubling to {2 * answer} threads still helped — " + figures
+    if fewer < 1.15 * at:
+        return f"Not yet: halving to {answer // 2} threads did not hurt — " + figures
+    return (f"Right: {figures} Past one thread per wait ({tasks} here) there is nothing left "
+            "to overlap; the number of cores never entered into it.")

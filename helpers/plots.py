@@ -114,6 +114,7 @@ def timeline(result: RunResult, ax=None, speedup: float | None = None) -> Figure
 
 def stretches(lines: Sequence, usable_cpus: int | None = None) -> Figure:
     """Stacked timelines of uninterrupted running: one bar per stretch, not per task."""
+    lines = list(lines) if isinstance(lines, (list, tuple)) else [lines]
     heights = [max(line.workers, 2) for line in lines]
     figure = _figure(9, 0.5 * sum(heights) + 1.1 * len(lines))
     axes = figure.subplots(len(lines), 1, squeeze=False,
@@ -142,6 +143,12 @@ def switching(result) -> Figure:
         ax.hist([x * 1000 for x in lengths], bins=bins, color=shade, alpha=0.6, label=label)
         ax.axvline(interval * 1000, color=shade, linestyle="--", linewidth=1.5)
     ax.set_xscale("log")
+    intervals = [interval * 1000 for interval in result.run_lengths]
+    low, high = min(bins[0], min(intervals)) * 0.8, max(bins[-1], max(intervals)) * 1.25
+    ax.set_xlim(low, high)
+    ticks = [t for t in (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500)
+             if low <= t <= high]
+    ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
     ax.set_xlabel("how long a thread ran before handing over the GIL (ms, log scale)")
     ax.set_ylabel("stretches (count)")
     ax.set_title("2 CPU-bound threads: dashed lines mark each switch interval", fontsize=11)

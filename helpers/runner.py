@@ -184,13 +184,16 @@ def open_pool(backend: str, workers: int, start_method: str | None = None):
 
 def worker_processes(parent: int | None = None) -> list[psutil.Process]:
     """Live descendants of `parent` (default: this process), except multiprocessing's servers."""
-    helpers = ("multiprocessing.forkserver", "multiprocessing.resource_tracker")
+    servers = ("multiprocessing.forkserver", "multiprocessing.resource_tracker")
+    root = psutil.Process(parent)
     leftovers = []
-    for child in psutil.Process(parent).children(recursive=True):
+    for child in root.children(recursive=True):
         try:
             if child.status() == psutil.STATUS_ZOMBIE:
                 continue
-            if any(helper in " ".join(child.cmdline()) for helper in helpers):
+            # the servers are our own children; workers forked by the forkserver share its
+            # command line but are its children, so they still count
+            if child.ppid() == root.pid and any(s in " ".join(child.cmdline()) for s in servers):
                 continue
         except psutil.NoSuchProcess:
             continue

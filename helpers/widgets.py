@@ -25,8 +25,8 @@ def worker_slider(value: int | None = None) -> w.IntSlider:
     return w.IntSlider(value=min(value or usable, top), min=1, max=top, description="workers")
 
 
-def kind_picker(value: str = "cpu") -> w.Dropdown:
-    return w.Dropdown(options=list(workloads.KINDS), value=value, description="task kind")
+def kind_picker(value: str = "cpu", options=workloads.KINDS) -> w.Dropdown:
+    return w.Dropdown(options=list(options), value=value, description="task kind")
 
 
 def backend_picker(value: str = "threads", options=("threads", "processes")) -> w.Dropdown:
@@ -119,11 +119,22 @@ class Panel(w.VBox):
 
 
 def compare_panel(experiment, draw, verdict, workers: int | None = None,
-                  kind: str = "cpu", backend: str = "threads") -> Panel:
+                  kind: str = "cpu", backend: str = "threads", kinds=workloads.KINDS) -> Panel:
     """The standard panel: worker count, task kind and backend."""
     controls = {
         "workers": worker_slider(workers),
-        "kind": kind_picker(kind),
+        "kind": kind_picker(kind, kinds),
         "backend": backend_picker(backend, runner.BACKENDS[1:]),
     }
     return Panel(experiment, draw, verdict, controls)
+
+
+def convoy_panel(experiment, draw, verdict) -> Panel:
+    """CPU-bound workers beside a responder: how many, which backend, which switch interval."""
+    controls = {
+        "hogs": w.IntSlider(value=2, min=1, max=8, description="CPU-bound"),
+        "interval_ms": w.Dropdown(options=[0.5, 1.0, 5.0, 20.0, 50.0], value=5.0,
+                                  description="interval (ms)"),
+        "backend": backend_picker("threads"),
+    }
+    return Panel(experiment, draw, verdict, controls, title="Try it yourself: the convoy")
