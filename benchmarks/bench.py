@@ -86,7 +86,7 @@ def panel_rerun_seconds() -> float:
     return seconds
 
 
-def notebook_seconds(name: str = "00_start_here.ipynb") -> float:
+def notebook_seconds(name: str) -> float:
     command = [sys.executable, "-m", "pytest", "-q", f"notebooks/{name}"]
     return _timed(lambda: subprocess.run(command, cwd=ROOT, check=True, capture_output=True))
 
@@ -106,7 +106,9 @@ def main() -> None:
         print(f"{case:<26} {lab:>11.2f}× {bare:>12.2f}× {ideal:>5}× {fraction:>12.2f} {overhead:>16.3f}")
     print(f"\npanel re-run at default settings: {panel_rerun_seconds():.2f} s")
     if not options.skip_notebook:
-        print(f"nbval, notebook 00 (pytest process included): {notebook_seconds():.1f} s")
+        for notebook in sorted((ROOT / "notebooks").glob("*.ipynb")):
+            print(f"nbval, {notebook.name} (pytest process included): "
+                  f"{notebook_seconds(notebook.name):.1f} s")
 
 
 if __name__ == "__main__":

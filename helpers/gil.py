@@ -150,14 +150,13 @@ def time_with_at_least(spans: Sequence[Span], count: int) -> float:
 
 def timeline_verdict(line: Timeline) -> str:
     """What the stretches show: taking turns, or running at once."""
-    figures = (f"{line.label}: two or more workers ran at once {line.overlap:.0%} of the time; "
-               f"{line.parallelism:.2f} CPUs busy on average ({line.usable_cpus} usable). ")
-    if line.overlap < 0.05:
-        if line.backend == "threads" and line.kind == "cpu":
+    figures = f"{line.label}: {line.parallelism:.2f} CPUs busy on average ({line.usable_cpus} usable). "
+    if line.parallelism < 1.3:
+        if line.backend == "threads" and line.kind == "cpu" and machine.gil_enabled().value:
             return figures + "They took turns: only the thread holding the GIL runs Python."
         if line.usable_cpus == 1:
             return figures + "They took turns: with one usable CPU only one can run at a time."
-        return figures + "They took turns, although nothing in this run should have made them."
+        return figures + "They mostly took turns, although nothing in this run required it."
     if line.workers > line.usable_cpus:
         return figures + (f"They ran in parallel as far as {line.usable_cpus} usable CPUs allow; "
                           "the operating system made the rest take turns.")
@@ -217,8 +216,13 @@ def _inner_lengths(runs: Sequence[Span]) -> list[float]:
 def switching_verdict(result: SwitchResult) -> str:
     parts = [f"{interval * 1000:g} ms → median stretch {result.median(interval) * 1000:.2f} ms"
              for interval in result.run_lengths]
-    return ("Two CPU-bound threads: " + "; ".join(parts) +
-            f". The interval is back at {result.default_interval * 1000:g} ms.")
+    text = "Two CPU-bound threads: " + "; ".join(parts) + "."
+    late = [i for i in result.run_lengths if result.median(i) > 2 * i]
+    if late:
+        text += (f" At {', '.join(f'{i * 1000:g} ms' for i in late)} they ran well past the "
+                 "interval: the waiting thread first had to get a CPU from the operating system "
+                 f"to ask for the GIL ({machine.usable_cpus().value} usable CPU(s)).")
+    return text + f" The interval is back at {result.default_interval * 1000:g} ms."
 
 
 # --- 4. the convoy effect ------------------------------------------------------------------
@@ -491,7 +495,11 @@ def check_parallel(run_all, limits: Sequence[int] | None = None) -> str:
     if share > 0.5:
         return ("Not yet: the counting ran in this process, so its threads shared one GIL — "
                 + figures + " Try a ProcessPoolExecutor.")
-    return "Right: the counting ran in other processes, each with its own GIL — " + figures
+    text = "Right: the counting ran in other processes, each with its own GIL — " + figures
+    if machine.usable_cpus().value == 1:
+        text += (" With one usable CPU no executor can beat sequential here; on more cores "
+                 "this version gets faster.")
+    return text
 
 
 def io_wall(workers: int, tasks: int = 64) -> float:

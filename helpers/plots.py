@@ -121,8 +121,7 @@ def stretches(lines: Sequence, usable_cpus: int | None = None) -> Figure:
                            gridspec_kw={"height_ratios": heights})[:, 0]
     for ax, line in zip(axes, lines):
         _bars(ax, line.runs, line.wall, row="task")
-        ax.set_title(f"{line.label}: running at once {line.overlap:.0%} of the time, "
-                     f"{line.parallelism:.2f} CPUs busy", fontsize=10)
+        ax.set_title(f"{line.label}: {line.parallelism:.2f} CPUs busy on average", fontsize=10)
     if usable_cpus is not None:
         figure.suptitle(f"one row per task, one bar per stretch it ran without a break · usable CPUs: "
                         f"{usable_cpus}", fontsize=10)
