@@ -110,7 +110,8 @@ def timeline(kind: str = "cpu", workers: int = 4, backend: str = "threads",
                         progress=progress, timeout=120)
     runs = []
     for span, marks in zip(result.spans, result.results):
-        runs += _stretches(marks, offset=span.start - marks[0], worker=span.task, task=span.task)
+        # perf_counter is one system-wide clock, so a worker's stamps sit on the parent's axis
+        runs += _stretches(marks, offset=-result.origin, worker=span.task, task=span.task)
     return Timeline(kind, backend, workers, machine.usable_cpus().value, tuple(runs),
                     result.wall, result.cpu_time)
 
@@ -218,6 +219,11 @@ def switching_verdict(result: SwitchResult) -> str:
              for interval in result.run_lengths]
     text = "Two CPU-bound threads: " + "; ".join(parts) + "."
     late = [i for i in result.run_lengths if result.median(i) > 2 * i]
+    early = [i for i in result.run_lengths if result.median(i) < i / 2]
+    if early:
+        text += (f" At {', '.join(f'{i * 1000:g} ms' for i in early)} stretches ended well before "
+                 "the interval: the operating system paused the threads too (is something else "
+                 "keeping the CPUs busy?).")
     if late:
         text += (f" At {', '.join(f'{i * 1000:g} ms' for i in late)} they ran well past the "
                  "interval: the waiting thread first had to get a CPU from the operating system "
@@ -309,14 +315,14 @@ def _hogs(backend: str, count: int):
 def ping_latencies(pings: int, gap: float = 0.002, budget: float = 1.0) -> list[float]:
     """Round trips of one byte to a thread that echoes it over a local socket pair.
 
-    Stops after `pings` round trips, or after `budget` seconds once it has at least five."""
+    Stops after `pings` round trips, or after `budget` seconds once it has at least ten."""
     ours, theirs = socket.socketpair()
     ours.settimeout(10)
     responder = threading.Thread(target=_echo, args=(theirs,), daemon=True, name="lab-responder")
     responder.start()
     latencies, give_up = [], time.perf_counter() + budget
     try:
-        while len(latencies) < pings and (len(latencies) < 5 or time.perf_counter() < give_up):
+        while len(latencies) < pings and (len(latencies) < 10 or time.perf_counter() < give_up):
             started = time.perf_counter()
             ours.sendall(b"p")
             ours.recv(1)
@@ -348,7 +354,7 @@ def convoy_verdict(result: Convoy) -> str:
     for key in result.latencies:
         if key[0] != "alone":
             parts.append(f"{hog_label(*key)} {result.median(key) * 1000:.2f} ms "
-                         f"(p99 {result.p99(key) * 1000:.2f})")
+                         f"(p99 {result.p99(key) * 1000:.2f}, {len(result.latencies[key])} pings)")
     worst = max(result.latencies, key=result.median)
     ratio = result.median(worst) / alone if alone else float("inf")
     meaning = (f" The worst case, {hog_label(*worst)}, made each round trip "
@@ -403,13 +409,15 @@ def mixed(shares: Sequence[float] = (0, 0.25, 0.5, 0.75, 1), tasks: int = 16,
 
 
 def mixed_verdict(result: Mixed) -> str:
-    close = [share for share, t, p in zip(result.shares, result.speedups["threads"],
-                                           result.speedups["processes"]) if t >= 0.9 * p]
-    threads_all_cpu, processes_all_cpu = result.speedups["threads"][-1], result.speedups["processes"][-1]
-    text = (f"With {result.workers} workers, threads were within 10% of processes "
-            f"for cpu shares {', '.join(f'{s:.0%}' for s in close) or 'none'}; ")
-    return text + (f"at {result.shares[-1]:.0%} cpu, threads {threads_all_cpu:.1f}× vs "
-                   f"processes {processes_all_cpu:.1f}×.")
+    """Where threads kept up with processes (at least 90% of their speedup) and where not."""
+    rows = list(zip(result.shares, result.speedups["threads"], result.speedups["processes"]))
+    enough = [f"{share:.0%}" for share, t, p in rows if t >= 0.9 * p]
+    behind = [f"{share:.0%}" for share, t, p in rows if t < 0.9 * p]
+    ends = "; ".join(f"at {share:.0%} cpu threads {t:.1f}× vs processes {p:.1f}×"
+                     for share, t, p in (rows[0], rows[-1]))
+    return (f"With {result.workers} workers, threads were good enough (at least 90% of the "
+            f"processes' speedup) at cpu shares {', '.join(enough) or 'none'}, and processes won "
+            f"by more than 10% at {', '.join(behind) or 'none'}; {ends}.")
 
 
 # --- 6. free-threaded Python ----------------------------------------------------------------

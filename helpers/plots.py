@@ -117,11 +117,14 @@ def stretches(lines: Sequence, usable_cpus: int | None = None) -> Figure:
     lines = list(lines) if isinstance(lines, (list, tuple)) else [lines]
     heights = [max(line.workers, 2) for line in lines]
     figure = _figure(9, 0.5 * sum(heights) + 1.1 * len(lines))
-    axes = figure.subplots(len(lines), 1, squeeze=False,
+    axes = figure.subplots(len(lines), 1, squeeze=False, sharex=True,
                            gridspec_kw={"height_ratios": heights})[:, 0]
     for ax, line in zip(axes, lines):
         _bars(ax, line.runs, line.wall, row="task")
         ax.set_title(f"{line.label}: {line.parallelism:.2f} CPUs busy on average", fontsize=10)
+    for ax in axes[:-1]:
+        ax.set_xlabel("")
+    axes[0].set_xlim(0, max(line.wall for line in lines) * 1000 * 1.02)
     if usable_cpus is not None:
         figure.suptitle(f"one row per task, one bar per stretch it ran without a break · usable CPUs: "
                         f"{usable_cpus}", fontsize=10)
@@ -129,30 +132,33 @@ def stretches(lines: Sequence, usable_cpus: int | None = None) -> Figure:
 
 
 def switching(result) -> Figure:
-    """Histogram of how long a CPU-bound thread ran before handing over, per interval."""
+    """One histogram per switch interval of how long a thread ran before handing over."""
     import numpy as np
 
-    figure = _figure(8, 3.8)
-    ax = figure.add_subplot()
-    every = [length for lengths in result.run_lengths.values() for length in lengths if length > 0]
-    bins = np.geomspace(max(min(every), 1e-5) * 1000, max(every) * 1000 * 1.01, 40)
+    intervals = list(result.run_lengths)
+    every = [x for lengths in result.run_lengths.values() for x in lengths if x > 0]
+    low = min(min(every), min(intervals)) * 1000 * 0.7
+    high = max(max(every), max(intervals)) * 1000 * 1.4
+    bins = np.geomspace(low, high, 50)
+    figure = _figure(8, 1.6 * len(intervals) + 1.2)
+    axes = figure.subplots(len(intervals), 1, sharex=True, squeeze=False)[:, 0]
     shades = ("#0072B2", "#009E73", "#D55E00")
-    for shade, (interval, lengths) in zip(shades, result.run_lengths.items()):
-        label = f"interval {interval * 1000:g} ms (median stretch {result.median(interval) * 1000:.2f} ms)"
-        ax.hist([x * 1000 for x in lengths], bins=bins, color=shade, alpha=0.6, label=label)
-        ax.axvline(interval * 1000, color=shade, linestyle="--", linewidth=1.5)
-    ax.set_xscale("log")
-    intervals = [interval * 1000 for interval in result.run_lengths]
-    low, high = min(bins[0], min(intervals)) * 0.8, max(bins[-1], max(intervals)) * 1.25
-    ax.set_xlim(low, high)
+    for ax, shade, interval in zip(axes, shades * 3, intervals):
+        lengths = [x * 1000 for x in result.run_lengths[interval]]
+        ax.hist(lengths, bins=bins, color=shade, alpha=0.8)
+        ax.axvline(interval * 1000, color="#000000", linestyle="--", linewidth=1.2)
+        ax.set_title(f"interval {interval * 1000:g} ms (dashed): median stretch "
+                     f"{result.median(interval) * 1000:.2f} ms, {len(lengths)} stretches",
+                     fontsize=10)
+        ax.set_ylabel("count")
+        _tidy(ax)
+    axes[-1].set_xscale("log")
     ticks = [t for t in (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500)
              if low <= t <= high]
-    ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
-    ax.set_xlabel("how long a thread ran before handing over the GIL (ms, log scale)")
-    ax.set_ylabel("stretches (count)")
-    ax.set_title("2 CPU-bound threads: dashed lines mark each switch interval", fontsize=11)
-    ax.legend(fontsize=9)
-    _tidy(ax)
+    axes[-1].set_xticks(ticks, [f"{t:g}" for t in ticks])
+    axes[-1].set_xlim(low, high)
+    axes[-1].set_xlabel("how long a thread ran before handing over the GIL (ms, log scale)")
+    figure.suptitle("2 CPU-bound threads at three switch intervals", fontsize=11)
     return figure
 
 
@@ -174,8 +180,9 @@ def convoy(result) -> Figure:
                    label="p99" if x == 0 else None)
     ax.axhline(result.switch_interval * 1000, color=COLOURS["usable"], linestyle=":", linewidth=2,
                label=f"switch interval = {result.switch_interval * 1000:g} ms")
-    names = [result.label(key).replace(" CPU-bound", "") for key in keys]
-    ax.set_xticks(range(len(keys)), names, rotation=20)
+    names = [f"{result.label(key).replace(' CPU-bound', '')}\n{len(result.latencies[key])} pings"
+             for key in keys]
+    ax.set_xticks(range(len(keys)), names, fontsize=9)
     ax.set_yscale("log")
     ax.set_ylabel("ping round trip (ms, log scale)")
     ax.set_title("A responder thread answering pings, beside CPU-bound work", fontsize=11)

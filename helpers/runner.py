@@ -59,6 +59,7 @@ class RunResult:
     walls: tuple[float, ...]
     spans: tuple[Span, ...]
     results: tuple = field(default=(), repr=False)
+    origin: float = field(default=0.0, repr=False)  # time.perf_counter() when the spans' repeat began
 
     @property
     def median(self) -> float:
@@ -162,9 +163,10 @@ def run(
             _run_once(pool, fn, arguments, workers_by_id, deadline, counter)
             for _ in range(repeats)
         ]
-    walls = [wall for wall, _, _ in rounds]
-    _, spans, results = rounds[walls.index(_median_value(walls))]
-    return RunResult(name, backend, method, workers, len(arguments), tuple(walls), spans, results)
+    walls = [wall for wall, *_ in rounds]
+    _, spans, results, origin = rounds[walls.index(_median_value(walls))]
+    return RunResult(name, backend, method, workers, len(arguments), tuple(walls), spans, results,
+                     origin)
 
 
 @contextmanager
@@ -404,7 +406,7 @@ def _run_once(pool, fn, arguments, workers_by_id, deadline, counter):
         )
         for index, pid, tid, start, end, cpu_time, _ in records
     )
-    return wall, spans, tuple(value for *_, value in records)
+    return wall, spans, tuple(value for *_, value in records), origin
 
 
 # --- sweeps over worker counts -------------------------------------------------------

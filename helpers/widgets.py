@@ -133,8 +133,8 @@ def convoy_panel(experiment, draw, verdict) -> Panel:
     """CPU-bound workers beside a responder: how many, which backend, which switch interval."""
     controls = {
         "hogs": w.IntSlider(value=2, min=1, max=8, description="CPU-bound"),
-        "interval_ms": w.Dropdown(options=[0.5, 1.0, 5.0, 20.0, 50.0], value=5.0,
-                                  description="interval (ms)"),
+        "interval_ms": w.Dropdown(options=[(f"{ms:g} ms", ms) for ms in (0.5, 1, 5, 20, 50)],
+                                  value=5, description="interval"),
         "backend": backend_picker("threads"),
     }
     return Panel(experiment, draw, verdict, controls, title="Try it yourself: the convoy")
