@@ -127,3 +127,9 @@ def test_exercise_checkers():
     assert gil.check_io_plateau(4, tasks=8).startswith("Not yet: doubling")
     assert gil.check_io_plateau(8, tasks=8).startswith("Right")
     assert gil.check_thread_guess({}, {}).startswith("Not yet")
+
+
+def test_process_stretches_never_outnumber_the_usable_cpus():
+    line = gil.timeline("cpu", workers=4, backend="processes", seconds_per_worker=0.03)
+    crowded = gil.time_with_at_least(line.runs, line.usable_cpus + 1)
+    assert crowded < 0.05 * line.wall  # only slivers from pauses shorter than the detection limit

@@ -1,4 +1,4 @@
-"""Notebook 00 in a real kernel, as a workshop uses it: Run All twice, then an interrupt mid-run."""
+"""Each notebook in a real kernel, as a workshop uses it: Run All twice, then an interrupt mid-run."""
 import json
 import os
 import time
@@ -10,12 +10,22 @@ from jupyter_client.manager import start_new_kernel
 from helpers import runner
 
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOK = ROOT / "notebooks" / "00_start_here.ipynb"
+NOTEBOOKS = ROOT / "notebooks"
+
+# notebook -> (a long cell to interrupt, a quick cell that must work afterwards, what it prints)
+INTERRUPTIONS = {
+    "00_start_here.ipynb": ("sweeps = first_look.experiment()",
+                            "print(first_look.verdict(first_look.experiment(kinds=['io'], repeats=1)['io']))",
+                            "io: best threads"),
+    "01_gil.ipynb": ("convoy = gil.convoy(pings=10_000, budget=30, interval=0.05)",
+                     "print(sys.getswitchinterval(), gil.timeline_verdict(gil.timeline('cpu', 2)))",
+                     "0.005 2 threads on cpu"),
+}
 
 
 @pytest.fixture
 def kernel():
-    manager, client = start_new_kernel(kernel_name="python3", cwd=str(NOTEBOOK.parent))
+    manager, client = start_new_kernel(kernel_name="python3", cwd=str(NOTEBOOKS))
     try:
         yield manager, client
     finally:
@@ -24,7 +34,7 @@ def kernel():
 
 
 def execute(client, code, timeout=120):
-    """Run code; return (status, stdout, stderr, error name)."""
+    """Run code; return (stdout, stderr, error name)."""
     reply_id = client.execute(code)
     stdout, stderr, error = [], [], None
     while True:
@@ -48,22 +58,28 @@ def shell_reply(client, msg_id, timeout=60):
             return reply["content"]
 
 
-def code_cells():
-    cells = json.loads(NOTEBOOK.read_text())["cells"]
+def code_cells(name):
+    cells = json.loads((NOTEBOOKS / name).read_text())["cells"]
     return ["".join(cell["source"]) for cell in cells if cell["cell_type"] == "code"]
 
 
-def test_run_all_twice_then_interrupt_mid_run_leaves_nothing_behind(kernel):
+def test_every_notebook_has_an_interrupt_case():
+    assert sorted(INTERRUPTIONS) == sorted(p.name for p in NOTEBOOKS.glob("*.ipynb"))
+
+
+@pytest.mark.parametrize("name", sorted(INTERRUPTIONS))
+def test_run_all_twice_then_interrupt_mid_run_leaves_nothing_behind(kernel, name):
     manager, client = kernel
     kernel_pid = manager.provisioner.process.pid
     shm_before = set(os.listdir("/dev/shm")) if os.path.isdir("/dev/shm") else set()
     for _ in range(2):
-        for source in code_cells():
+        for source in code_cells(name):
             _, stderr, error = execute(client, source)
             assert error is None and stderr == "", (source, error, stderr)
 
-    long_run = client.execute("sweeps = first_look.experiment()")
-    time.sleep(2.0)  # well inside the sweep: pools up and tasks running
+    long_cell, check_cell, expected = INTERRUPTIONS[name]
+    long_run = client.execute(long_cell)
+    time.sleep(2.0)  # well inside the run: pools or hogs up, tasks running
     manager.interrupt_kernel()
     reply = shell_reply(client, long_run)
     assert (reply["status"], reply.get("ename")) == ("error", "KeyboardInterrupt")
@@ -72,10 +88,10 @@ def test_run_all_twice_then_interrupt_mid_run_leaves_nothing_behind(kernel):
     while runner.worker_processes(kernel_pid) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert runner.worker_processes(kernel_pid) == []
-    stdout, _, error = execute(client, "import threading; print(sorted(t.name for t in threading.enumerate() if t.name.startswith('lab-')))")
+    stdout, _, error = execute(client, "import threading; print(sorted(t.name for t in threading.enumerate() if t.name.startswith('lab-') and t.is_alive()))")
     assert error is None and stdout.strip() == "[]"
     if os.path.isdir("/dev/shm"):
         assert set(os.listdir("/dev/shm")) <= shm_before
 
-    stdout, _, error = execute(client, "print(first_look.verdict(first_look.experiment(kinds=['io'], repeats=1)['io']))")
-    assert error is None and stdout.startswith("io: best threads")
+    stdout, stderr, error = execute(client, check_cell)
+    assert error is None and stdout.startswith(expected), (stdout, stderr)
