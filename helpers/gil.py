@@ -38,18 +38,22 @@ def scaling(kinds: Sequence[str] = workloads.KINDS, repeats: int = 2,
     """Speedup sweeps: 1 … 2 × usable CPUs for cpu and gil_free, up to 32 threads for io."""
     sweeps = {}
     for index, kind in enumerate(kinds):
-        if progress:  # one bar across all kinds: each kind gets an equal share
-            report = (lambda i: lambda done, total: progress(i * total + done, len(kinds) * total))(index)
-        else:
-            report = None
         workloads.check_kind(kind)
-        workers = io_workers() if kind == "io" else first_look.default_workers()
-        top = max(max(counts) for counts in (workers.values() if isinstance(workers, dict) else [workers]))
-        # io: one short wait per thread at the top count keeps the sweep quick
-        tasks, units = (top, 0.5) if kind == "io" else (2 * top, 1.0)
+        if kind == "io":  # one short wait per thread at the top count keeps it quick
+            workers, tasks, units = io_workers(), max(io_workers()["threads"]), 0.5
+        else:
+            workers = first_look.default_workers()
+            tasks, units = 2 * max(workers), 1.0
         sweeps[kind] = runner.sweep(kind, workers=workers, tasks=tasks, units=units,
-                                    repeats=repeats, progress=report)
+                                    repeats=repeats, progress=_part(progress, index, len(kinds)))
     return sweeps
+
+
+def _part(progress: runner.Progress | None, index: int, parts: int) -> runner.Progress | None:
+    """A callback that fills part `index` of `parts` equal parts of one progress bar."""
+    if progress is None:
+        return None
+    return lambda done, total: progress(index * total + done, parts * total)
 
 
 def scaling_verdict(sweep: Sweep) -> str:
@@ -267,8 +271,9 @@ def convoy(hogs: Sequence[int] = (1, 2, 4), backends: Sequence[str] = ("threads"
         raise ValueError(f"pings must be from 1 to 10000, got {pings!r}")
     cases = [("alone", 0)] + [(b, n) for b in backends for n in hogs if n > 0]
     for backend, count in cases[1:]:
-        runner.check_backend(backend)
-        if not 1 <= count <= runner.max_workers(backend) or backend == "sequential":
+        if backend not in ("threads", "processes"):
+            raise ValueError(f"hogs run as threads or processes, got {backend!r}")
+        if not 1 <= count <= runner.max_workers(backend):
             raise ValueError(f"hogs for {backend} must be from 1 to {runner.max_workers(backend)}")
     latencies = {}
     with switch_interval(interval or sys.getswitchinterval()):

@@ -94,6 +94,8 @@ def test_convoy_rejects_bad_input():
         gil.convoy(pings=0)
     with pytest.raises(ValueError, match="hogs for threads must be from 1 to 256"):
         gil.convoy(hogs=(10_000,))
+    with pytest.raises(ValueError, match="threads or processes"):
+        gil.convoy(backends=("sequential",))
 
 
 def test_mixed_jobs_have_the_asked_share_spread_out():
