@@ -6,6 +6,7 @@ twice: a notebook displays the Figure it gets back, a widget renders it to PNG.
 from __future__ import annotations
 
 import io as _io
+import statistics
 from typing import Sequence
 
 from matplotlib.figure import Figure
@@ -234,3 +235,181 @@ def to_png(figure: Figure) -> bytes:
     buffer = _io.BytesIO()
     figure.savefig(buffer, format="png")
     return buffer.getvalue()
+
+
+# --- notebook 02: what a process costs ---------------------------------------------------------
+
+METHOD_COLOURS = {"fork": "#E69F00", "forkserver": "#D55E00", "spawn": "#CC79A7",
+                  "forkserver + preload": "#56B4E9", "threads": COLOURS["threads"]}
+
+
+def _log_bars(ax, labels, values, lows=None, highs=None, colours=None) -> None:
+    """Bars on a log axis with their values written on top."""
+    xs = range(len(labels))
+    errors = None
+    if lows is not None:
+        errors = [[v - lo for v, lo in zip(values, lows)], [hi - v for v, hi in zip(values, highs)]]
+    ax.bar(xs, values, yerr=errors, capsize=3, color=colours or COLOURS["processes"])
+    for x, value in zip(xs, values):
+        ax.annotate(f"{value:.3g}", (x, value), textcoords="offset points", xytext=(0, 4),
+                    ha="center", fontsize=8)
+    ax.set_xticks(list(xs), labels, fontsize=9)
+    ax.set_yscale("log")
+    _plain_log_labels(ax.yaxis)
+    _tidy(ax)
+
+
+def _plain_log_labels(axis) -> None:
+    """Label a log axis 0.1, 1, 10 … rather than 10⁻¹, 10⁰, 4×10¹."""
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+
+    axis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    axis.set_minor_formatter(NullFormatter())
+
+
+def start_costs(costs) -> Figure:
+    """Process start+join and pool round per method, with a thread start for scale (log)."""
+    figure = _figure(9, 3.6)
+    left, right = figure.subplots(1, 2)
+    names = list(costs.process) + ["thread"]
+    medians = [costs.median("process", m) * 1000 for m in costs.process] + [costs.median("thread") * 1000]
+    lows = [min(costs.process[m]) * 1000 for m in costs.process] + [min(costs.thread) * 1000]
+    highs = [max(costs.process[m]) * 1000 for m in costs.process] + [max(costs.thread) * 1000]
+    _log_bars(left, names, medians, lows, highs, [METHOD_COLOURS.get(n, COLOURS["threads"]) for n in names])
+    left.set_ylabel("start + join (ms, log scale)")
+    left.set_title("one process (or thread)", fontsize=10)
+    pools = list(costs.pool)
+    _log_bars(right, pools, [costs.median("pool", m) * 1000 for m in pools],
+              [min(costs.pool[m]) * 1000 for m in pools], [max(costs.pool[m]) * 1000 for m in pools],
+              [METHOD_COLOURS[m] for m in pools])
+    right.set_ylabel("create, use once, shut down (ms)")
+    right.set_title(f"a pool of {costs.pool_workers} workers", fontsize=10)
+    figure.suptitle("median of the repeats; whiskers span fastest to slowest", fontsize=10)
+    return figure
+
+
+def heavy_main(result) -> Figure:
+    """First and later child start per case, when __main__ imports something heavy."""
+    import numpy as np
+
+    figure = _figure(8, 3.6)
+    ax = figure.add_subplot()
+    names = list(result.starts)
+    xs = np.arange(len(names))
+    first = [result.starts[n][0] * 1000 for n in names]
+    later = [statistics.median(result.starts[n][1:]) * 1000 for n in names]
+    ax.bar(xs - 0.2, first, 0.4, label="first child", color="#999999")
+    ax.bar(xs + 0.2, later, 0.4, label="later children (median)",
+           color=[METHOD_COLOURS.get(n, "#000000") for n in names])
+    ax.axhline(result.import_seconds * 1000, color=COLOURS["usable"], linestyle=":", linewidth=2,
+               label=f"the main script's own imports ({result.import_seconds * 1000:.0f} ms)")
+    ax.set_xticks(xs, names)
+    ax.set_yscale("log")
+    ax.set_ylabel("start + join (ms, log scale)")
+    ax.set_title("children of a script whose main module imports numpy and matplotlib", fontsize=10)
+    ax.legend(fontsize=8, loc="upper left")
+    _tidy(ax)
+    return figure
+
+
+def transfer(result) -> Figure:
+    """Round-trip time against payload size (log-log), with one unit of work for scale."""
+    figure = _figure(7.5, 4)
+    ax = figure.add_subplot()
+    for backend, seconds in result.seconds.items():
+        ax.plot(result.sizes, [s * 1000 for s in seconds], marker="o", linewidth=2,
+                color=COLOURS[backend], label=f"{backend} (1 worker)")
+    ax.axhline(result.unit_seconds * 1000, color=COLOURS["usable"], linestyle=":", linewidth=2,
+               label=f"one unit of work ({result.unit_seconds * 1000:g} ms)")
+    crossing = result.crossover("processes")
+    if crossing:
+        ax.axvline(crossing, color=COLOURS["processes"], linestyle="--", linewidth=1)
+        ax.annotate(f"moving costs more\nthan the work from {result.label(crossing)}", (crossing, result.unit_seconds * 1000),
+                    textcoords="offset points", xytext=(-8, 14), ha="right", fontsize=8)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xticks(result.sizes, [result.label(s) for s in result.sizes], fontsize=8)
+    ax.set_xlabel("payload sent and returned")
+    ax.set_ylabel("round trip (ms, log scale)")
+    ax.set_title("sending data to a worker and back", fontsize=11)
+    ax.legend(fontsize=8, loc="upper left")
+    _tidy(ax)
+    return figure
+
+
+def granularity(result) -> Figure:
+    """Speedup against task duration, with the break-even duration marked."""
+    figure = _figure(7, 3.8)
+    ax = figure.add_subplot()
+    durations = [d * 1000 for d in result.durations]
+    for backend, values in result.speedups.items():
+        ax.plot(durations, values, marker="o", linewidth=2, color=COLOURS[backend], label=backend)
+    ax.axhline(1, color=COLOURS["sequential"], linewidth=0.8, label="sequential (1×)")
+    even = result.break_even("processes")
+    if even:
+        ax.axvline(even * 1000, color=COLOURS["processes"], linestyle="--", linewidth=1.2,
+                   label=f"processes break even ≈ {even * 1000:.2g} ms")
+    ax.set_xscale("log")
+    ax.set_xticks(durations, [f"{d:g}" for d in durations])
+    ax.set_xlabel("duration of one task (ms, log scale)")
+    ax.set_ylabel("speedup over sequential (×)")
+    ax.set_ylim(0, max(max(v) for v in result.speedups.values()) * 1.2)
+    ax.set_title(f"the same total work cut finer and finer, {result.workers} workers", fontsize=11)
+    ax.legend(fontsize=8)
+    _tidy(ax)
+    return figure
+
+
+def chunking(result) -> Figure:
+    """Seconds per chunksize for many tiny tasks, beside a plain loop (log scale)."""
+    figure = _figure(7, 2.8)
+    ax = figure.add_subplot()
+    labels = ["plain loop"] + [f"chunksize {label}" for label in result.seconds]
+    values = [result.sequential * 1000] + [s * 1000 for s in result.seconds.values()]
+    colours = [COLOURS["sequential"]] + [COLOURS["processes"]] * len(result.seconds)
+    ax.barh(labels, values, color=colours)
+    for y, value in enumerate(values):
+        ax.annotate(f"{value:.0f} ms", (value, y), textcoords="offset points", xytext=(4, -3), fontsize=8)
+    ax.set_xscale("log")
+    ax.invert_yaxis()
+    ax.set_xlabel("time for all tasks (ms, log scale)")
+    ax.set_title(f"{result.tasks:,} tiny tasks on {result.workers} processes", fontsize=11)
+    _tidy(ax)
+    return figure
+
+
+def footprint(result) -> Figure:
+    """Memory added against worker count, one line per backend, for USS, PSS and RSS."""
+    kinds = [("uss", "USS: memory of its own"), ("pss", "PSS: shared pages split fairly"),
+             ("rss", "RSS: everything it touches")]
+    kinds = [k for k in kinds if any(any(v) for v in getattr(result, k[0]).values())]
+    figure = _figure(4 * len(kinds), 3.8)
+    axes = figure.subplots(1, len(kinds), squeeze=False)[0]
+    for ax, (field, title) in zip(axes, kinds):
+        for backend, values in getattr(result, field).items():
+            ax.plot(result.counts, values, marker="o", linewidth=2,
+                    color=METHOD_COLOURS.get(backend, "#000000"), label=backend)
+        ax.set_xticks(result.counts)
+        ax.set_xlabel("idle workers")
+        ax.set_title(title, fontsize=10)
+        _tidy(ax)
+    axes[0].set_ylabel("memory added (MiB)")
+    axes[0].legend(fontsize=8)
+    return figure
+
+
+def trial(result) -> Figure:
+    """Wall time of the panel's jobs per backend, the pool start shaded."""
+    figure = _figure(6.5, 2.6)
+    ax = figure.add_subplot()
+    names = list(result.seconds)
+    values = [result.seconds[n] * 1000 for n in names]
+    ax.barh(names, values, color=[COLOURS[n] for n in names])
+    ax.barh(["processes"], [result.pool_start * 1000], color="#ffffff", alpha=0.5, hatch="//",
+            edgecolor=COLOURS["processes"], label="starting the pool")
+    ax.invert_yaxis()
+    ax.set_xlabel("wall time (ms)")
+    ax.set_title(f"{result.tasks} jobs, {result.workers} workers, {result.method}", fontsize=10)
+    ax.legend(fontsize=8, loc="lower right")
+    _tidy(ax)
+    return figure

@@ -20,6 +20,9 @@ INTERRUPTIONS = {
     "01_gil.ipynb": ("convoy = gil.convoy(pings=10_000, budget=30, interval=0.05)",
                      "print(sys.getswitchinterval(), gil.timeline_verdict(gil.timeline('cpu', 2)))",
                      "0.005 2 threads on cpu"),
+    "02_process_cost.ipynb": ("memory = spawning.footprint(counts=(1, 2, 4, 8, 16))",
+                              "print(spawning.trial_verdict(spawning.trial(task_ms=1)))",
+                              "8 jobs"),
 }
 
 
