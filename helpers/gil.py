@@ -238,10 +238,10 @@ def switching_verdict(result: SwitchResult) -> str:
 # --- 4. the convoy effect ------------------------------------------------------------------
 
 
-def spin_until(stop, ready, argument: int) -> None:
-    """A CPU-bound hog: pure-Python slices until `stop` is set (thread or process)."""
-    ready.wait(timeout=60)
-    while not stop.is_set():
+def spin_until(connection, argument: int) -> None:
+    """A CPU-bound hog (thread or process): says it is ready, then spins until told to stop."""
+    connection.send("ready")
+    while not connection.poll():
         workloads.cpu(argument)
 
 
@@ -288,33 +288,41 @@ def convoy(hogs: Sequence[int] = (1, 2, 4), backends: Sequence[str] = ("threads"
 
 @contextmanager
 def _hogs(backend: str, count: int):
-    """Start `count` spinning threads or processes; stop and reap them, always."""
+    """Start `count` spinning threads or processes; stop and reap them, always.
+
+    Each hog gets a pipe (no semaphores, so nothing lands in /dev/shm even on an interrupt)."""
     if count == 0:
         yield
         return
     argument = workloads.calibrate().argument("cpu", SLICE_SECONDS * 10 / workloads.DEFAULT_UNIT_SECONDS)
+    context = multiprocessing.get_context(machine.lab_start_method())
+    pipes = [multiprocessing.Pipe() for _ in range(count)]
     if backend == "threads":
-        stop, ready = threading.Event(), threading.Barrier(count + 1)
-        hogs = [threading.Thread(target=spin_until, args=(stop, ready, argument), daemon=True,
-                                 name="lab-hog") for _ in range(count)]
+        hogs = [threading.Thread(target=spin_until, args=(theirs, argument), daemon=True,
+                                 name="lab-hog") for _, theirs in pipes]
     else:
-        context = multiprocessing.get_context(machine.lab_start_method())
-        stop, ready = context.Event(), context.Barrier(count + 1)
-        hogs = [context.Process(target=spin_until, args=(stop, ready, argument), daemon=True)
-                for _ in range(count)]
+        hogs = [context.Process(target=spin_until, args=(theirs, argument), daemon=True)
+                for _, theirs in pipes]
     try:
         for hog in hogs:
             hog.start()
-        ready.wait(timeout=60)
+        for ours, _ in pipes:
+            if not ours.poll(60):
+                raise RuntimeError("a CPU-bound hog did not start within 60 s")
+            ours.recv()
         time.sleep(0.02)  # let them settle into spinning
         yield
     finally:
-        stop.set()
+        for ours, _ in pipes:
+            ours.send("stop")
         for hog in hogs:
             hog.join(timeout=2)
             if hasattr(hog, "terminate") and hog.is_alive():
                 hog.terminate()
                 hog.join(timeout=2)
+        for ours, theirs in pipes:
+            ours.close()
+            theirs.close()
 
 
 def ping_latencies(pings: int, gap: float = 0.002, budget: float = 1.0) -> list[float]:

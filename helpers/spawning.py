@@ -381,9 +381,10 @@ def reuse_verdict(result: Reuse) -> str:
 # --- 6. memory footprint -----------------------------------------------------------------------
 
 
-def wait_for(stop) -> None:
-    """Runs in an idle worker (thread or process) until `stop` is set."""
-    stop.wait(timeout=120)
+def wait_for(connection) -> None:
+    """Runs in an idle worker (thread or process) until told to stop, or for two minutes."""
+    if connection.poll(120):
+        connection.recv()
 
 
 @dataclass(frozen=True)
@@ -422,33 +423,38 @@ def footprint(counts: Sequence[int] = (1, 2, 4, 8), progress: runner.Progress | 
 
 
 def _grow(backend: str, counts: list[int]) -> list[tuple[float, float, float]]:
-    """Start idle workers one by one; after each count in `counts`, measure what they added."""
+    """Start idle workers one by one; after each count in `counts`, measure what they added.
+
+    Each worker waits on a pipe (no semaphores, so nothing lands in /dev/shm)."""
     here = psutil.Process()
     if backend == "threads":
-        stop, base = threading.Event(), _memory([here])
-        make = lambda: threading.Thread(target=wait_for, args=(stop,), daemon=True, name="lab-idle")
+        base = _memory([here])
+        make = lambda end: threading.Thread(target=wait_for, args=(end,), daemon=True, name="lab-idle")
     else:
-        context = multiprocessing.get_context(backend)
-        stop, base = context.Event(), (0.0, 0.0, 0.0)
-        make = lambda: context.Process(target=wait_for, args=(stop,), daemon=True)
-    workers, rows = [], []
+        context, base = multiprocessing.get_context(backend), (0.0, 0.0, 0.0)
+        make = lambda end: context.Process(target=wait_for, args=(end,), daemon=True)
+    workers, pipes, rows = [], [], []
     try:
         while len(workers) < counts[-1]:
-            worker = make()
-            worker.start()
-            workers.append(worker)
+            pipes.append(multiprocessing.Pipe())
+            workers.append(make(pipes[-1][1]))
+            workers[-1].start()
             if len(workers) in counts:
                 time.sleep(0.2)  # let children finish importing before reading their memory
                 measured = (_memory([here]) if backend == "threads" else
                             _memory([psutil.Process(w.pid) for w in workers]))
                 rows.append(tuple(m - b for m, b in zip(measured, base)))
     finally:
-        stop.set()
+        for ours, _ in pipes:
+            ours.send("stop")
         for worker in workers:
             worker.join(timeout=5)
             if hasattr(worker, "terminate") and worker.is_alive():
                 worker.terminate()
                 worker.join(timeout=2)
+        for ours, theirs in pipes:
+            ours.close()
+            theirs.close()
     return rows
 
 
