@@ -13,13 +13,16 @@ import multiprocessing
 import statistics
 import subprocess
 import sys
+import threading
 import time
+
+import psutil
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from helpers import first_look, machine, plots, runner, widgets, workloads  # noqa: E402
+from helpers import first_look, machine, plots, runner, spawning, trivial, widgets, workloads  # noqa: E402
 
 TASKS_PER_WORKER = 8
 
@@ -86,9 +89,60 @@ def panel_rerun_seconds() -> float:
     return seconds
 
 
-def notebook_seconds(name: str) -> float:
-    command = [sys.executable, "-m", "pytest", "-q", f"notebooks/{name}"]
-    return _timed(lambda: subprocess.run(command, cwd=ROOT, check=True, capture_output=True))
+def bare_start_costs(repeats: int, workers: int) -> dict[str, tuple[float, float]]:
+    """Median process start+join and pool round per method, in plain multiprocessing code."""
+    costs = {}
+    for method in spawning.methods():
+        context = multiprocessing.get_context(method)
+
+        def one_process():
+            child = context.Process(target=trivial.noop)
+            child.start()
+            child.join()
+
+        def one_pool():
+            with cf.ProcessPoolExecutor(workers, mp_context=context) as pool:
+                list(pool.map(trivial.noop, range(workers)))
+
+        one_process()  # the forkserver's server starts outside the clock
+        costs[method] = (statistics.median(_timed(one_process) for _ in range(repeats)),
+                         statistics.median(_timed(one_pool) for _ in range(repeats)))
+    return costs
+
+
+def start_cost_rows(repeats: int) -> list[tuple]:
+    workers = max(2, machine.usable_cpus().value)
+    lab = spawning.start_costs(repeats=repeats, workers=workers)
+    bare = bare_start_costs(repeats, workers)
+    rows = []
+    for method in spawning.methods():
+        for kind, index in (("process", 0), ("pool", 1)):
+            mine = lab.median(kind, method)
+            rows.append((f"{method} {kind}", mine * 1000, bare[method][index] * 1000,
+                         mine / bare[method][index]))
+    return rows
+
+
+def notebook_run(name: str) -> tuple[float, float, float]:
+    """Seconds nbval takes, and the peak RSS and PSS sums (MiB) of pytest, kernel and children."""
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"notebooks/{name}"]
+    started = time.perf_counter()
+    run = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    peaks = [0.0, 0.0]
+    while run.poll() is None:
+        try:
+            tree = [psutil.Process(run.pid), *psutil.Process(run.pid).children(recursive=True)]
+            rss = pss = 0.0
+            for process in tree:
+                info = process.memory_full_info()
+                rss, pss = rss + info.rss / 2**20, pss + getattr(info, "pss", info.uss) / 2**20
+            peaks = [max(peaks[0], rss), max(peaks[1], pss)]
+        except psutil.Error:
+            pass
+        time.sleep(0.2)
+    if run.returncode:
+        raise RuntimeError(f"nbval failed on {name}")
+    return time.perf_counter() - started, peaks[0], peaks[1]
 
 
 def main() -> None:
@@ -104,11 +158,16 @@ def main() -> None:
     print("{:<26} {:>12} {:>13} {:>6} {:>12} {:>16}".format(*header))
     for case, lab, bare, ideal, fraction, overhead in speedup_rows(options.repeats, options.rounds):
         print(f"{case:<26} {lab:>11.2f}× {bare:>12.2f}× {ideal:>5}× {fraction:>12.2f} {overhead:>16.3f}")
-    print(f"\npanel re-run at default settings: {panel_rerun_seconds():.2f} s")
+    print(f"\npanel re-run at default settings: {panel_rerun_seconds():.2f} s\n")
+    print("{:<20} {:>10} {:>10} {:>10}".format("start cost (ms)", "notebook", "bare", "ratio"))
+    for case, mine, bare, ratio in start_cost_rows(options.repeats):
+        print(f"{case:<20} {mine:>10.1f} {bare:>10.1f} {ratio:>10.2f}")
     if not options.skip_notebook:
+        print("\n{:<26} {:>10} {:>16} {:>16}".format("notebook under nbval", "seconds",
+                                                    "peak RSS sum MiB", "peak PSS sum MiB"))
         for notebook in sorted((ROOT / "notebooks").glob("*.ipynb")):
-            print(f"nbval, {notebook.name} (pytest process included): "
-                  f"{notebook_seconds(notebook.name):.1f} s")
+            seconds, rss, pss = notebook_run(notebook.name)
+            print(f"{notebook.name:<26} {seconds:>10.1f} {rss:>16.0f} {pss:>16.0f}")
 
 
 if __name__ == "__main__":

@@ -239,9 +239,17 @@ def switching_verdict(result: SwitchResult) -> str:
 
 
 def spin_until(connection, argument: int) -> None:
-    """A CPU-bound hog (thread or process): says it is ready, then spins until told to stop."""
+    """A CPU-bound hog in a process: says it is ready, then spins until told to stop."""
     connection.send("ready")
     while not connection.poll():
+        workloads.cpu(argument)
+
+
+def _spin_thread(stop: threading.Event, ready: threading.Barrier, argument: int) -> None:
+    """A CPU-bound hog in a thread. It checks a plain flag: polling a pipe would release the
+    GIL every slice, and a thread that keeps releasing and retaking it starves the others."""
+    ready.wait(timeout=60)
+    while not stop.is_set():
         workloads.cpu(argument)
 
 
@@ -288,36 +296,58 @@ def convoy(hogs: Sequence[int] = (1, 2, 4), backends: Sequence[str] = ("threads"
 
 @contextmanager
 def _hogs(backend: str, count: int):
-    """Start `count` spinning threads or processes; stop and reap them, always.
-
-    Each hog gets a pipe (no semaphores, so nothing lands in /dev/shm even on an interrupt)."""
+    """Start `count` spinning threads or processes; stop and reap them, always."""
     if count == 0:
         yield
         return
     argument = workloads.calibrate().argument("cpu", SLICE_SECONDS * 10 / workloads.DEFAULT_UNIT_SECONDS)
+    if backend == "threads":
+        with _thread_hogs(count, argument):
+            yield
+    else:
+        with _process_hogs(count, argument):
+            yield
+
+
+@contextmanager
+def _thread_hogs(count: int, argument: int):
+    stop, ready = threading.Event(), threading.Barrier(count + 1)
+    hogs = [threading.Thread(target=_spin_thread, args=(stop, ready, argument), daemon=True,
+                             name="lab-hog") for _ in range(count)]
+    try:
+        for hog in hogs:
+            hog.start()
+        ready.wait(timeout=60)
+        time.sleep(0.02)  # let them settle into spinning
+        yield
+    finally:
+        stop.set()
+        for hog in hogs:
+            hog.join(timeout=2)
+
+
+@contextmanager
+def _process_hogs(count: int, argument: int):
+    """Each process hog gets a pipe: no semaphores, so nothing lands in /dev/shm on interrupt."""
     context = multiprocessing.get_context(machine.lab_start_method())
     pipes = [multiprocessing.Pipe() for _ in range(count)]
-    if backend == "threads":
-        hogs = [threading.Thread(target=spin_until, args=(theirs, argument), daemon=True,
-                                 name="lab-hog") for _, theirs in pipes]
-    else:
-        hogs = [context.Process(target=spin_until, args=(theirs, argument), daemon=True)
-                for _, theirs in pipes]
+    hogs = [context.Process(target=spin_until, args=(theirs, argument), daemon=True)
+            for _, theirs in pipes]
     try:
         for hog in hogs:
             hog.start()
         for ours, _ in pipes:
             if not ours.poll(60):
-                raise RuntimeError("a CPU-bound hog did not start within 60 s")
+                raise RuntimeError("a CPU-bound process did not start within 60 s")
             ours.recv()
-        time.sleep(0.02)  # let them settle into spinning
+        time.sleep(0.02)
         yield
     finally:
         for ours, _ in pipes:
             ours.send("stop")
         for hog in hogs:
             hog.join(timeout=2)
-            if hasattr(hog, "terminate") and hog.is_alive():
+            if hog.is_alive():
                 hog.terminate()
                 hog.join(timeout=2)
         for ours, theirs in pipes:
