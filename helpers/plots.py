@@ -243,19 +243,23 @@ METHOD_COLOURS = {"fork": "#E69F00", "forkserver": "#D55E00", "spawn": "#CC79A7"
                   "forkserver + preload": "#56B4E9", "threads": COLOURS["threads"]}
 
 
-def _log_bars(ax, labels, values, lows=None, highs=None, colours=None) -> None:
-    """Bars on a log axis with their values written on top."""
+def _log_bars(ax, labels, values, lows=None, highs=None, colours=None, log=True) -> None:
+    """Bars (on a log axis unless told otherwise), each value written above its whisker."""
     xs = range(len(labels))
-    errors = None
+    errors, tops = None, values
     if lows is not None:
         errors = [[v - lo for v, lo in zip(values, lows)], [hi - v for v, hi in zip(values, highs)]]
+        tops = highs
     ax.bar(xs, values, yerr=errors, capsize=3, color=colours or COLOURS["processes"])
-    for x, value in zip(xs, values):
-        ax.annotate(f"{value:.3g}", (x, value), textcoords="offset points", xytext=(0, 4),
+    for x, value, top in zip(xs, values, tops):
+        ax.annotate(f"{value:.3g}", (x, top), textcoords="offset points", xytext=(0, 4),
                     ha="center", fontsize=8)
     ax.set_xticks(list(xs), labels, fontsize=9)
-    ax.set_yscale("log")
-    _plain_log_labels(ax.yaxis)
+    if log:
+        ax.set_yscale("log")
+        _plain_log_labels(ax.yaxis)
+    else:
+        ax.set_ylim(0, max(tops) * 1.15)
     _tidy(ax)
 
 
@@ -281,7 +285,7 @@ def start_costs(costs) -> Figure:
     pools = list(costs.pool)
     _log_bars(right, pools, [costs.median("pool", m) * 1000 for m in pools],
               [min(costs.pool[m]) * 1000 for m in pools], [max(costs.pool[m]) * 1000 for m in pools],
-              [METHOD_COLOURS[m] for m in pools])
+              [METHOD_COLOURS[m] for m in pools], log=False)
     right.set_ylabel("create, use once, shut down (ms)")
     right.set_title(f"a pool of {costs.pool_workers} workers", fontsize=10)
     figure.suptitle("median of the repeats; whiskers span fastest to slowest", fontsize=10)
@@ -292,22 +296,22 @@ def heavy_main(result) -> Figure:
     """First and later child start per case, when __main__ imports something heavy."""
     import numpy as np
 
-    figure = _figure(8, 3.6)
+    figure = _figure(8, 4)
     ax = figure.add_subplot()
     names = list(result.starts)
     xs = np.arange(len(names))
     first = [result.starts[n][0] * 1000 for n in names]
     later = [statistics.median(result.starts[n][1:]) * 1000 for n in names]
     ax.bar(xs - 0.2, first, 0.4, label="first child", color="#999999")
-    ax.bar(xs + 0.2, later, 0.4, label="later children (median)",
-           color=[METHOD_COLOURS.get(n, "#000000") for n in names])
+    ax.bar(xs + 0.2, later, 0.4, label="later children (median)", color=COLOURS["threads"])
     ax.axhline(result.import_seconds * 1000, color=COLOURS["usable"], linestyle=":", linewidth=2,
-               label=f"the main script's own imports ({result.import_seconds * 1000:.0f} ms)")
+               label=f"the script's own imports ({result.import_seconds * 1000:.0f} ms)")
     ax.set_xticks(xs, names)
     ax.set_yscale("log")
+    _plain_log_labels(ax.yaxis)
     ax.set_ylabel("start + join (ms, log scale)")
     ax.set_title("children of a script whose main module imports numpy and matplotlib", fontsize=10)
-    ax.legend(fontsize=8, loc="upper left")
+    figure.legend(loc="outside lower center", ncols=3, fontsize=8, frameon=False)
     _tidy(ax)
     return figure
 
@@ -324,8 +328,9 @@ def transfer(result) -> Figure:
     crossing = result.crossover("processes")
     if crossing:
         ax.axvline(crossing, color=COLOURS["processes"], linestyle="--", linewidth=1)
-        ax.annotate(f"moving costs more\nthan the work from {result.label(crossing)}", (crossing, result.unit_seconds * 1000),
-                    textcoords="offset points", xytext=(-8, 14), ha="right", fontsize=8)
+        ax.annotate(f"moving costs more than\nthe work from {result.label(crossing)}",
+                    (crossing, result.unit_seconds * 1000), textcoords="offset points",
+                    xytext=(6, -30), ha="left", fontsize=8)
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xticks(result.sizes, [result.label(s) for s in result.sizes], fontsize=8)
@@ -370,9 +375,9 @@ def chunking(result) -> Figure:
     ax.barh(labels, values, color=colours)
     for y, value in enumerate(values):
         ax.annotate(f"{value:.0f} ms", (value, y), textcoords="offset points", xytext=(4, -3), fontsize=8)
-    ax.set_xscale("log")
+    ax.set_xlim(0, max(values) * 1.15)
     ax.invert_yaxis()
-    ax.set_xlabel("time for all tasks (ms, log scale)")
+    ax.set_xlabel("time for all tasks (ms)")
     ax.set_title(f"{result.tasks:,} tiny tasks on {result.workers} processes", fontsize=11)
     _tidy(ax)
     return figure
@@ -380,8 +385,9 @@ def chunking(result) -> Figure:
 
 def footprint(result) -> Figure:
     """Memory added against worker count, one line per backend, for USS, PSS and RSS."""
-    kinds = [("uss", "USS: memory of its own"), ("pss", "PSS: shared pages split fairly"),
-             ("rss", "RSS: everything it touches")]
+    kinds = [("uss", "USS of the workers: their own pages"),
+             ("pss", "PSS of all: what the machine spent"),
+             ("rss", "RSS of the workers: all they touch")]
     kinds = [k for k in kinds if any(any(v) for v in getattr(result, k[0]).values())]
     figure = _figure(4 * len(kinds), 3.8)
     axes = figure.subplots(1, len(kinds), squeeze=False)[0]
@@ -406,10 +412,10 @@ def trial(result) -> Figure:
     values = [result.seconds[n] * 1000 for n in names]
     ax.barh(names, values, color=[COLOURS[n] for n in names])
     ax.barh(["processes"], [result.pool_start * 1000], color="#ffffff", alpha=0.5, hatch="//",
-            edgecolor=COLOURS["processes"], label="starting the pool")
+            edgecolor=COLOURS["processes"])
     ax.invert_yaxis()
     ax.set_xlabel("wall time (ms)")
-    ax.set_title(f"{result.tasks} jobs, {result.workers} workers, {result.method}", fontsize=10)
-    ax.legend(fontsize=8, loc="lower right")
+    ax.set_title(f"{result.tasks} jobs, {result.workers} workers, {result.method} "
+                 "(hatched: starting the pool)", fontsize=10)
     _tidy(ax)
     return figure

@@ -272,10 +272,11 @@ def granularity(durations: Sequence[float] = (0.0001, 0.001, 0.01, 0.1), total: 
         if not 0.00001 <= duration <= 1:
             raise ValueError(f"task durations must be from 0.00001 to 1 s, got {duration!r}")
         tasks = max(workers, round(total / duration))
-        base = runner.run("cpu", backend="sequential", tasks=tasks, units=duration / unit).median
+        base = runner.run("cpu", backend="sequential", tasks=tasks, units=duration / unit,
+                          repeats=3).median
         for backend in speedups:
             wall = runner.run("cpu", backend=backend, workers=workers, tasks=tasks,
-                              units=duration / unit).median
+                              units=duration / unit, repeats=3).median
             speedups[backend].append(base / wall)
         if progress:
             progress(done + 1, len(durations))
@@ -427,11 +428,11 @@ def _grow(backend: str, counts: list[int]) -> list[tuple[float, float, float]]:
 
     Each worker waits on a pipe (no semaphores, so nothing lands in /dev/shm)."""
     here = psutil.Process()
+    base = _memory([here])
     if backend == "threads":
-        base = _memory([here])
         make = lambda end: threading.Thread(target=wait_for, args=(end,), daemon=True, name="lab-idle")
     else:
-        context, base = multiprocessing.get_context(backend), (0.0, 0.0, 0.0)
+        context = multiprocessing.get_context(backend)
         make = lambda end: context.Process(target=wait_for, args=(end,), daemon=True)
     workers, pipes, rows = [], [], []
     try:
@@ -441,9 +442,7 @@ def _grow(backend: str, counts: list[int]) -> list[tuple[float, float, float]]:
             workers[-1].start()
             if len(workers) in counts:
                 time.sleep(0.2)  # let children finish importing before reading their memory
-                measured = (_memory([here]) if backend == "threads" else
-                            _memory([psutil.Process(w.pid) for w in workers]))
-                rows.append(tuple(m - b for m, b in zip(measured, base)))
+                rows.append(_added(here, base, workers, backend))
     finally:
         for ours, _ in pipes:
             ours.send("stop")
@@ -456,6 +455,18 @@ def _grow(backend: str, counts: list[int]) -> list[tuple[float, float, float]]:
             ours.close()
             theirs.close()
     return rows
+
+
+def _added(here, base, workers, backend) -> tuple[float, float, float]:
+    """USS and RSS of the new workers; PSS of everything against the parent before.
+
+    PSS is the one that adds up: the parent's PSS falls as pages become shared with forked
+    children, so it must be counted too. USS and RSS describe the workers themselves."""
+    if backend == "threads":
+        return tuple(m - b for m, b in zip(_memory([here]), base))
+    children = [psutil.Process(w.pid) for w in workers]
+    uss, rss, _ = _memory(children)
+    return uss, rss, _memory([here, *children])[2] - base[2]
 
 
 def footprint_verdict(result: Footprint) -> str:
@@ -604,13 +615,15 @@ def trial(method: str = "forkserver", workers: int = 2, payload_kb: int = 100, t
         raise ValueError(f"task_ms must be from 0.1 to 500, got {task_ms!r}")
     iterations = workloads.calibrate().argument("cpu", task_ms / 1000 / workloads.DEFAULT_UNIT_SECONDS)
     jobs = [(os.urandom(payload_kb * 1000), iterations)] * (4 * workers)
-    seconds = {"sequential": runner.run(payload_task, args=jobs, backend="sequential").wall,
-               "threads": runner.run(payload_task, args=jobs, backend="threads", workers=workers).wall}
+    seconds = {"sequential": runner.run(payload_task, args=jobs, backend="sequential", repeats=3).median,
+               "threads": runner.run(payload_task, args=jobs, backend="threads", workers=workers,
+                                     repeats=3).median}
     started = time.perf_counter()
     with cf.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method)) as pool:
-        list(pool.map(noop, range(workers)))
+        list(pool.map(payload_task, [(b"", 1)] * workers))  # start and import, as a first use would
         pool_start = time.perf_counter() - started
-        seconds["processes"] = pool_start + _timed(lambda: list(pool.map(payload_task, jobs)))
+        seconds["processes"] = pool_start + statistics.median(
+            _timed(lambda: list(pool.map(payload_task, jobs))) for _ in range(3))
     if progress:
         progress(1, 1)
     return Trial(method, workers, len(jobs), seconds, pool_start)
