@@ -419,3 +419,47 @@ def trial(result) -> Figure:
                  "(hatched: starting the pool)", fontsize=10)
     _tidy(ax)
     return figure
+
+
+# --- notebook 04: races --------------------------------------------------------------------------
+
+
+def lost_updates(tallies) -> Figure:
+    """Histogram of the share of deposits lost per trial, one panel per thread count."""
+    import numpy as np
+
+    figure = _figure(3.2 * len(tallies), 3.2)
+    axes = figure.subplots(1, len(tallies), sharey=True, squeeze=False)[0]
+    bins = np.linspace(0, 100, 21)
+    for ax, tally in zip(axes, tallies):
+        shares = [100 * lost / tally.expected for lost in tally.lost]
+        ax.hist(shares, bins=bins, color=COLOURS["threads"], edgecolor="white")
+        ax.set_title(f"{tally.threads} threads: lost in {tally.trials_with_losses:.0%} of trials",
+                     fontsize=10)
+        ax.set_xlabel("deposits lost in a trial (%)")
+        _tidy(ax)
+    axes[0].set_ylabel("trials")
+    return figure
+
+
+def fixes(results, title: str = "the same deposits, racy and fixed") -> Figure:
+    """Time of each version, marked exact (✓) or wrong (✗)."""
+    figure = _figure(7, 0.45 * len(results) + 1.3)
+    ax = figure.add_subplot()
+    labels = [f"{'✓' if r.correct else '✗'} {r.label}" for r in results]
+    values = [r.seconds * 1000 for r in results]
+    colours = [COLOURS["usable"] if r.correct else COLOURS["processes"] for r in results]
+    ax.barh(labels, values, color=colours)
+    for y, value in enumerate(values):
+        ax.annotate(f"{value:.0f} ms", (value, y), textcoords="offset points", xytext=(4, -3), fontsize=8)
+    ax.set_xlim(0, max(values) * 1.2)
+    ax.invert_yaxis()
+    ax.set_xlabel("wall time (ms)")
+    ax.set_title(f"{title} (✓ exact, ✗ updates lost)", fontsize=10)
+    _tidy(ax)
+    return figure
+
+
+def race_trial(result) -> Figure:
+    """The panel: lost deposits per trial."""
+    return lost_updates([result.tally])
