@@ -438,7 +438,10 @@ def lost_updates(tallies) -> Figure:
                      fontsize=10)
         ax.set_xlabel("deposits lost in a trial (%)")
         _tidy(ax)
+    from matplotlib.ticker import MaxNLocator
+
     axes[0].set_ylabel("trials")
+    axes[0].yaxis.set_major_locator(MaxNLocator(integer=True))
     return figure
 
 

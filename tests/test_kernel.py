@@ -23,7 +23,7 @@ INTERRUPTIONS = {
     "02_process_cost.ipynb": ("for _ in range(10): memory = spawning.footprint()",
                               "print(spawning.trial_verdict(spawning.trial(task_ms=1)))",
                               "8 jobs"),
-    "04_races.ipynb": ("tallies = races.bank_sweep(total=50_000_000)",
+    "04_races.ipynb": ("tallies = races.bank_sweep(thread_counts=(4,), total=8_000_000, trials=50)",
                        "print(races.plain_verdict(races.plain_counter(increments=1000)))",
                        "4 threads × 1,000 increments"),
 }
