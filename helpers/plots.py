@@ -192,13 +192,17 @@ def convoy(result) -> Figure:
     return figure
 
 
+def _backend_lines(ax, xs, values_by_backend: dict) -> None:
+    """One line with markers per backend, in the house colours."""
+    for backend, values in values_by_backend.items():
+        ax.plot(xs, values, marker="o", linewidth=2, color=COLOURS[backend], label=backend)
+
+
 def mixed(result) -> Figure:
     """Speedup over sequential against the share of cpu tasks, for threads and processes."""
     figure = _figure(6, 3.8)
     ax = figure.add_subplot()
-    shares = [share * 100 for share in result.shares]
-    for backend, values in result.speedups.items():
-        ax.plot(shares, values, marker="o", linewidth=2, color=COLOURS[backend], label=backend)
+    _backend_lines(ax, [share * 100 for share in result.shares], result.speedups)
     ax.axhline(1, color=COLOURS["sequential"], linewidth=0.8)
     ax.set_xlabel("share of cpu tasks in the batch (%; the rest are io)")
     ax.set_ylabel("speedup over sequential (×)")
@@ -347,8 +351,7 @@ def granularity(result) -> Figure:
     figure = _figure(7, 3.8)
     ax = figure.add_subplot()
     durations = [d * 1000 for d in result.durations]
-    for backend, values in result.speedups.items():
-        ax.plot(durations, values, marker="o", linewidth=2, color=COLOURS[backend], label=backend)
+    _backend_lines(ax, durations, result.speedups)
     ax.axhline(1, color=COLOURS["sequential"], linewidth=0.8, label="sequential (1×)")
     even = result.break_even("processes")
     if even:

@@ -1,6 +1,5 @@
 """Notebook 01's experiments: shapes, restored state, cleanup and wording."""
 import sys
-import threading
 
 import pytest
 
@@ -9,12 +8,8 @@ from helpers.runner import Span
 
 
 @pytest.fixture(autouse=True)
-def nothing_left_behind():
-    interval = sys.getswitchinterval()
+def nothing_left_behind(no_leftovers):
     yield
-    assert sys.getswitchinterval() == interval
-    assert runner.worker_processes() == []
-    assert not [t for t in threading.enumerate() if t.name.startswith("lab-") and t.is_alive()]
 
 
 def test_stretches_split_where_a_slice_was_paused():

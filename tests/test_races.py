@@ -1,20 +1,14 @@
 """Notebook 04's experiments: shapes, correctness of the fixes, bounded demos, bad input."""
-import sys
-import threading
 
 import pytest
 
-from helpers import plots, races, runner
+from helpers import plots, races
 from helpers.gil import switch_interval
 
 
 @pytest.fixture(autouse=True)
-def nothing_left_behind():
-    interval = sys.getswitchinterval()
+def nothing_left_behind(no_leftovers):
     yield
-    assert sys.getswitchinterval() == interval
-    assert runner.worker_processes() == []
-    assert not [t for t in threading.enumerate() if t.name.startswith("lab-") and t.is_alive()]
 
 
 def test_plain_counter_counts_every_trial():

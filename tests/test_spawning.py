@@ -1,17 +1,14 @@
 """Notebook 02's experiments: shapes, errors and cleanup (timing is for benchmarks/)."""
 import sys
-import threading
 
 import pytest
 
-from helpers import plots, runner, spawning
+from helpers import plots, spawning
 
 
 @pytest.fixture(autouse=True)
-def nothing_left_behind():
+def nothing_left_behind(no_leftovers):
     yield
-    assert runner.worker_processes() == []
-    assert not [t for t in threading.enumerate() if t.name.startswith("lab-") and t.is_alive()]
 
 
 def test_start_costs_cover_every_method_and_a_thread():
