@@ -31,12 +31,23 @@ INTERRUPTIONS = {
 
 @pytest.fixture
 def kernel():
+    """A real kernel, shut down the way a user does; afterwards /dev/shm holds nothing new,
+    not even named semaphores (the kernel's resource tracker must have removed its own)."""
+    before = _shm()
     manager, client = start_new_kernel(kernel_name="python3", cwd=str(NOTEBOOKS))
     try:
         yield manager, client
     finally:
         client.stop_channels()
-        manager.shutdown_kernel(now=True)
+        manager.shutdown_kernel(now=False)
+    deadline = time.monotonic() + 10
+    while _shm() - before and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _shm() - before == set()
+
+
+def _shm() -> set[str]:
+    return set(os.listdir("/dev/shm")) if os.path.isdir("/dev/shm") else set()
 
 
 def execute(client, code, timeout=120):
