@@ -13,7 +13,6 @@ import multiprocessing
 import statistics
 import subprocess
 import sys
-import threading
 import time
 
 import psutil

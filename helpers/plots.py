@@ -368,18 +368,23 @@ def granularity(result) -> Figure:
     return figure
 
 
+def _ms_bars(ax, labels, values, colours) -> None:
+    """Horizontal bars from the top down, each with its value in ms written beside it."""
+    ax.barh(labels, values, color=colours)
+    for y, value in enumerate(values):
+        ax.annotate(f"{value:.0f} ms", (value, y), textcoords="offset points", xytext=(4, -3), fontsize=8)
+    ax.set_xlim(0, max(values) * 1.2)
+    ax.invert_yaxis()
+
+
 def chunking(result) -> Figure:
-    """Seconds per chunksize for many tiny tasks, beside a plain loop (log scale)."""
+    """Seconds per chunksize for many tiny tasks, beside a plain loop."""
     figure = _figure(7, 2.8)
     ax = figure.add_subplot()
     labels = ["plain loop"] + [f"chunksize {label}" for label in result.seconds]
     values = [result.sequential * 1000] + [s * 1000 for s in result.seconds.values()]
     colours = [COLOURS["sequential"]] + [COLOURS["processes"]] * len(result.seconds)
-    ax.barh(labels, values, color=colours)
-    for y, value in enumerate(values):
-        ax.annotate(f"{value:.0f} ms", (value, y), textcoords="offset points", xytext=(4, -3), fontsize=8)
-    ax.set_xlim(0, max(values) * 1.15)
-    ax.invert_yaxis()
+    _ms_bars(ax, labels, values, colours)
     ax.set_xlabel("time for all tasks (ms)")
     ax.set_title(f"{result.tasks:,} tiny tasks on {result.workers} processes", fontsize=11)
     _tidy(ax)
@@ -455,11 +460,7 @@ def fixes(results, title: str = "the same deposits, racy and fixed") -> Figure:
     labels = [f"{'✓' if r.correct else '✗'} {r.label}" for r in results]
     values = [r.seconds * 1000 for r in results]
     colours = [COLOURS["usable"] if r.correct else COLOURS["processes"] for r in results]
-    ax.barh(labels, values, color=colours)
-    for y, value in enumerate(values):
-        ax.annotate(f"{value:.0f} ms", (value, y), textcoords="offset points", xytext=(4, -3), fontsize=8)
-    ax.set_xlim(0, max(values) * 1.2)
-    ax.invert_yaxis()
+    _ms_bars(ax, labels, values, colours)
     ax.set_xlabel("wall time (ms)")
     ax.set_title(f"{title} (✓ exact, ✗ updates lost)", fontsize=10)
     _tidy(ax)

@@ -9,14 +9,14 @@ import concurrent.futures as cf
 import multiprocessing
 import queue
 import statistics
-import sys
 import threading
 import time
 from contextlib import nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable, Sequence
 
 from . import machine, runner
+from .gil import switch_interval
 
 MAX_THREADS = 64
 MAX_INCREMENTS = 2_000_000
@@ -172,8 +172,6 @@ def bank_sweep(thread_counts: Sequence[int] = (2, 4, 8), total: int = 1_200_000,
                interval: float = DEMO_INTERVAL, progress: runner.Progress | None = None) -> list[Tally]:
     """The racy bank at several thread counts, `total` deposits split among the threads, at a
     switch interval short enough for many switches per trial (restored afterwards)."""
-    from .gil import switch_interval
-
     tallies = []
     for done, threads in enumerate(thread_counts):
         with switch_interval(interval):
@@ -348,10 +346,6 @@ def _nothing_shared(threads: int, deposits: int) -> int:
         return sum(pool.map(count_up, [deposits] * threads))
 
 
-def racy_lost(results, operations: int) -> int:
-    return operations - results[0].total
-
-
 @dataclass(frozen=True)
 class Fix:
     label: str
@@ -363,13 +357,8 @@ class Fix:
 def fixes(threads: int = 4, deposits: int = 100_000) -> list[Fix]:
     """The racy version and four correct ones: lock, one owner, partials, nothing shared."""
     _check(threads, deposits)
-    from .gil import switch_interval
-
-    expected = threads * deposits
-    results = []
     with switch_interval(DEMO_INTERVAL):
-        results = _timed_fixes(threads, deposits, expected)
-    return results
+        return _timed_fixes(threads, deposits, threads * deposits)
 
 
 def _timed_fixes(threads: int, deposits: int, expected: int) -> list[Fix]:
@@ -393,7 +382,7 @@ def fixes_verdict(results: list[Fix], operations: int) -> str:
     lock = next(r for r in results if r.label == "threading.Lock")
     per_op = (lock.seconds - racy.seconds) / operations * 1e9
     right = [r.label for r in results if r.correct]
-    racy_note = "" if racy.correct else f"The racy version lost {racy_lost(results, operations):,}. "
+    racy_note = "" if racy.correct else f"The racy version lost {operations - racy.total:,}. "
     return (racy_note + f"Exact: {', '.join(right)}. The lock cost about {max(per_op, 0):.0f} ns per deposit "
             f"here; keeping state unshared was fastest of the correct ones: "
             f"{min((r for r in results if r.correct), key=lambda r: r.seconds).label}.")
@@ -641,8 +630,6 @@ class Trial:
 def trial(threads: int = 4, deposits: int = 200_000, interval_ms: float = 5.0, fixed: bool = False,
           progress: runner.Progress | None = None) -> Trial:
     """The panel: racy or locked deposits, at a chosen switch interval, over five trials."""
-    from .gil import switch_interval
-
     with switch_interval(interval_ms / 1000):
         tally = bank(threads, deposits, 5, locked_deposit if fixed else racy_deposit)
     if progress:
@@ -661,8 +648,6 @@ def check_fix(deposit: Callable, threads: int = 4, deposits: int = 150_000, tria
     """Exercise: is `deposit(account)` exact under stress, and how much slower than the racy one?"""
     if deposit is racy_deposit or getattr(deposit, "__name__", "") == "racy_deposit":
         return "Not yet: write your own my_deposit(account) instead of reusing racy_deposit."
-    from .gil import switch_interval
-
     try:
         with switch_interval(DEMO_INTERVAL):  # many switches per trial: a race cannot hide
             mine = bank(threads, deposits, trials, deposit)

@@ -30,11 +30,6 @@ def methods() -> list[str]:
     return [m for m in ("fork", "forkserver", "spawn") if m in multiprocessing.get_all_start_methods()]
 
 
-def _check_method(method: str) -> None:
-    if method not in methods():
-        raise ValueError(f"unknown start method {method!r}; allowed: {', '.join(methods())}")
-
-
 def _timed(call: Callable[[], object]) -> float:
     started = time.perf_counter()
     call()
@@ -570,7 +565,7 @@ def _quiet_child(path: str) -> None:
 
 def send_to_pool(fn: Callable, method: str, timeout: float = 30) -> str:
     """Call fn(3) in a one-worker pool of `method`; say what happened, never hang."""
-    _check_method(method)
+    runner.check_start_method(method)
     handle, log = tempfile.mkstemp(suffix=".log")
     os.close(handle)
     context = multiprocessing.get_context(method)
@@ -607,10 +602,10 @@ class Trial:
     pool_start: float
 
 
-def trial(method: str = "forkserver", workers: int = 2, payload_kb: int = 100, task_ms: float = 10,
+def trial(method: str | None = None, workers: int = 2, payload_kb: int = 100, task_ms: float = 10,
           progress: runner.Progress | None = None) -> Trial:
     """The panel's experiment: 4 jobs per worker, each a payload and some computing."""
-    _check_method(method)
+    method = runner.check_start_method(method)
     runner.check_workers(workers, "processes")
     if not 0 <= payload_kb <= 100_000:
         raise ValueError(f"payload_kb must be from 0 to 100000, got {payload_kb!r}")

@@ -1,7 +1,5 @@
 import time
 
-import pytest
-
 from helpers import first_look, machine, plots, widgets
 
 
