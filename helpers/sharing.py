@@ -93,7 +93,7 @@ def _fill_with(pool, fill, target, workers: int, value) -> tuple[float, set[int]
 def in_place(sizes_mib: Sequence[int] = (1, 4, 16, 64), workers: int | None = None,
              repeats: int = 3, progress: Progress | None = None) -> InPlace:
     """Threads fill one NumPy array and one Python list, in place, at each size."""
-    workers = workers or max(2, machine.usable_cpus().value)
+    workers = max(2, machine.usable_cpus().value) if workers is None else workers
     runner.check_workers(workers, "threads")
     sizes = [size * MiB for size in sizes_mib]
     for size in sizes_mib:
@@ -720,7 +720,7 @@ def job(megabytes: int | None = None, workers: int | None = None,
         progress: Progress | None = None) -> Job:
     """Normalise the rows of one array with each method; every result must equal sequential's."""
     nbytes = default_job_bytes() if megabytes is None else _job_bytes(megabytes)
-    workers = workers or max(2, machine.usable_cpus().value)
+    workers = max(2, machine.usable_cpus().value) if workers is None else workers
     runner.check_workers(workers, "processes")
     for name in methods:
         if name not in JOB_METHODS:
