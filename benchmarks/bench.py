@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from helpers import first_look, machine, plots, runner, spawning, trivial, widgets, workloads  # noqa: E402
+from helpers import first_look, machine, plots, runner, sharing, spawning, trivial, widgets, workloads  # noqa: E402
 
 TASKS_PER_WORKER = 8
 
@@ -122,6 +122,19 @@ def start_cost_rows(repeats: int) -> list[tuple]:
     return rows
 
 
+def sharing_rows() -> list[tuple[str, float, str]]:
+    """Notebook 03's transfers, each against its own reference measured in the same run."""
+    moved = sharing.transfers()
+    top = sharing.size_label(moved.sizes[-1])
+    raw = moved.throughput["raw os.pipe"][-1]
+    rows = [(f"shared memory, best", moved.best("shared memory") / 1e6,
+             f"{moved.best('shared memory') / moved.memcpy:.2f} of warm memcpy ({moved.memcpy / 1e6:,.0f} MB/s)")]
+    for channel in sharing.MESSAGE_PASSING[:4]:
+        rate = moved.throughput[channel][-1]
+        rows.append((f"{channel}, {top}", rate / 1e6, f"{rate / raw:.2f} of raw os.pipe ({raw / 1e6:,.0f} MB/s)"))
+    return rows
+
+
 def notebook_run(name: str) -> tuple[float, float, float]:
     """Seconds nbval takes, and the peak RSS and PSS sums (MiB) of pytest, kernel and children."""
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"notebooks/{name}"]
@@ -161,6 +174,9 @@ def main() -> None:
     print("{:<20} {:>10} {:>10} {:>10}".format("start cost (ms)", "notebook", "bare", "ratio"))
     for case, mine, bare, ratio in start_cost_rows(options.repeats):
         print(f"{case:<20} {mine:>10.1f} {bare:>10.1f} {ratio:>10.2f}")
+    print("\n{:<26} {:>10}   {}".format("transfer (notebook 03)", "MB/s", "against"))
+    for case, rate, against in sharing_rows():
+        print(f"{case:<26} {rate:>10,.0f}   {against}")
     if not options.skip_notebook:
         print("\n{:<26} {:>10} {:>16} {:>16}".format("notebook under nbval", "seconds",
                                                     "peak RSS sum MiB", "peak PSS sum MiB"))
