@@ -1,6 +1,7 @@
 # make lab    set up .venv if needed, then open JupyterLab on notebook 00
 # make test   set up .venv if needed, then run every test and every notebook
 # make bench  set up .venv if needed, then print the lab's own measurements
+# make matrix the notebooks and the real-kernel test under fork, spawn and on one core
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -11,7 +12,7 @@ NO_BROWSER := $(if $(filter Linux,$(shell uname -s)),$(if $(DISPLAY)$(WAYLAND_DI
 # Jupyter refuses to run as root (containers often are) unless told it may.
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root,)
 
-.PHONY: lab test bench clean
+.PHONY: lab test bench matrix matrix-fork matrix-spawn matrix-one-core clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +27,18 @@ lab: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# `make test` runs under forkserver, the lab's default on Linux; these cover the other
+# start methods and a machine with one usable core (as Binder often gives).
+MATRIX := notebooks tests/test_kernel.py
+
+matrix: matrix-fork matrix-spawn matrix-one-core
+
+matrix-fork matrix-spawn: matrix-%: $(STAMP)
+	LAB_START_METHOD=$* $(BIN)/python -m pytest $(MATRIX)
+
+matrix-one-core: $(STAMP)
+	$(if $(shell command -v taskset),taskset -c 0 $(BIN)/python -m pytest $(MATRIX),@echo "taskset not found: one-core run skipped")
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench.py
