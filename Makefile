@@ -1,7 +1,7 @@
 # make lab    set up .venv if needed, then open JupyterLab on notebook 00
 # make test   set up .venv if needed, then run every test and every notebook
 # make bench  set up .venv if needed, then print the lab's own measurements
-# make matrix the notebooks and the real-kernel test under fork, spawn and on one core
+# make matrix the notebooks under fork, spawn and on one core
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -28,9 +28,9 @@ lab: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
-# `make test` runs under forkserver, the lab's default on Linux; these cover the other
-# start methods and a machine with one usable core (as Binder often gives).
-MATRIX := notebooks tests/test_kernel.py
+# `make test` runs under forkserver, the lab's default on Linux; these run the notebooks
+# again under the other start methods and on one usable core (as Binder often gives).
+MATRIX := notebooks
 
 matrix: matrix-fork matrix-spawn matrix-one-core
 
