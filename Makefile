@@ -2,6 +2,7 @@
 # make test   set up .venv if needed, then run every test and every notebook
 # make bench  set up .venv if needed, then print the lab's own measurements
 # make matrix the notebooks under fork, spawn and on one core
+# make binder the environment as Binder builds it (binder/), then every notebook in it
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -12,7 +13,7 @@ NO_BROWSER := $(if $(filter Linux,$(shell uname -s)),$(if $(DISPLAY)$(WAYLAND_DI
 # Jupyter refuses to run as root (containers often are) unless told it may.
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root,)
 
-.PHONY: lab test bench matrix matrix-fork matrix-spawn matrix-one-core clean
+.PHONY: lab test bench binder matrix matrix-fork matrix-spawn matrix-one-core clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,8 +41,27 @@ matrix-fork matrix-spawn: matrix-%: $(STAMP)
 matrix-one-core: $(STAMP)
 	$(if $(shell command -v taskset),taskset -c 0 $(BIN)/python -m pytest $(MATRIX),@echo "taskset not found: one-core run skipped")
 
+# As repo2docker does: a fresh environment of binder/runtime.txt's Python, binder/requirements.txt,
+# then binder/postBuild if there is one. Nothing from the root .venv is used.
+BINDER_VERSION := $(shell sed -n 's/^python-//p' binder/runtime.txt)
+# python3.12 on the PATH, or else a pyenv install of that version
+BINDER_PYTHON ?= $(firstword $(foreach p,python$(BINDER_VERSION) \
+	$(wildcard $(HOME)/.pyenv/versions/$(BINDER_VERSION)*/bin/python$(BINDER_VERSION)),\
+	$(if $(shell $(p) -c pass 2>/dev/null && echo ok),$(p))))
+BINDER_VENV := .binder-venv
+
+binder:
+	@test -n "$(BINDER_PYTHON)" || { echo "binder/runtime.txt asks for Python $(BINDER_VERSION): install it, or set BINDER_PYTHON=/path/to/python$(BINDER_VERSION)"; exit 1; }
+	rm -rf $(BINDER_VENV)
+	$(BINDER_PYTHON) -m venv $(BINDER_VENV)
+	$(BINDER_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(BINDER_VENV)/bin/python -m pip install --quiet -r binder/requirements.txt
+	if [ -f binder/postBuild ]; then PATH="$(CURDIR)/$(BINDER_VENV)/bin:$$PATH" bash binder/postBuild; fi
+	$(BINDER_VENV)/bin/python --version
+	$(BINDER_VENV)/bin/python -m pytest notebooks
+
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) $(BINDER_VENV) .pytest_cache
