@@ -10,7 +10,9 @@ from .runner import RunResult, Sweep
 
 def default_workers(usable_cpus: int | None = None) -> list[int]:
     """Powers of two from 1 up to twice the usable CPUs (at least 4)."""
-    usable = usable_cpus or machine.usable_cpus().value
+    usable = machine.usable_cpus().value if usable_cpus is None else usable_cpus
+    if isinstance(usable, bool) or not isinstance(usable, int) or usable < 1:
+        raise ValueError(f"usable_cpus must be an integer of at least 1, got {usable_cpus!r}")
     top = max(4, 2 * usable)
     counts, count = [], 1
     while count <= top:
@@ -28,7 +30,9 @@ def experiment(
     """A speedup sweep per kind: four tasks per worker at the largest count."""
     for kind in kinds:
         workloads.check_kind(kind)
-    workers = list(workers or default_workers())
+    workers = default_workers() if workers is None else list(workers)
+    if not workers:
+        raise ValueError("workers must list at least one worker count, e.g. [1, 2, 4]")
     tasks = 4 * max(workers)
     return {
         kind: runner.sweep(kind, workers=workers, tasks=tasks, repeats=repeats, progress=progress)
@@ -87,7 +91,7 @@ def compare(
     progress: runner.Progress | None = None,
 ) -> Comparison:
     """Run the same tasks sequentially and on `workers` workers of `backend`."""
-    workers = workers or max(2, machine.usable_cpus().value)
+    workers = max(2, machine.usable_cpus().value) if workers is None else workers
     runner.check_workers(workers, backend)
     tasks = tasks_per_worker * workers
 
@@ -128,7 +132,8 @@ def timeline_verdict(results: Sequence[RunResult]) -> str:
 def side_by_side(kind: str = "cpu", workers: int | None = None, tasks_per_worker: int = 3
                  ) -> tuple[RunResult, RunResult]:
     """The same tasks on threads and on processes, for two timelines."""
-    workers = workers or max(2, machine.usable_cpus().value)
+    workers = max(2, machine.usable_cpus().value) if workers is None else workers
+    runner.check_workers(workers, "processes")  # before the thread run, not after it
     tasks = tasks_per_worker * workers
     return tuple(
         runner.run(kind, backend=backend, workers=workers, tasks=tasks)

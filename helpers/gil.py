@@ -36,9 +36,10 @@ def io_workers() -> dict[str, list[int]]:
 def scaling(kinds: Sequence[str] = workloads.KINDS, repeats: int = 2,
             progress: runner.Progress | None = None) -> dict[str, Sweep]:
     """Speedup sweeps: 1 … 2 × usable CPUs for cpu and gil_free, up to 32 threads for io."""
+    for kind in kinds:
+        workloads.check_kind(kind)
     sweeps = {}
     for index, kind in enumerate(kinds):
-        workloads.check_kind(kind)
         if kind == "io":  # one short wait per thread at the top count keeps it quick
             workers, tasks, units = io_workers(), max(io_workers()["threads"]), 0.5
         else:
@@ -174,14 +175,18 @@ def timeline_verdict(line: Timeline) -> str:
 @contextmanager
 def switch_interval(seconds: float):
     """Set sys.setswitchinterval for the block; the old value comes back, even on interrupt."""
-    if not 0.00001 <= seconds <= 1:
-        raise ValueError(f"switch interval must be between 0.00001 and 1 s, got {seconds!r}")
+    _check_interval(seconds)
     previous = sys.getswitchinterval()
     sys.setswitchinterval(seconds)
     try:
         yield
     finally:
         sys.setswitchinterval(previous)
+
+
+def _check_interval(seconds: float) -> None:
+    if not 0.00001 <= seconds <= 1:
+        raise ValueError(f"switch interval must be between 0.00001 and 1 s, got {seconds!r}")
 
 
 @dataclass(frozen=True)
@@ -198,6 +203,8 @@ class SwitchResult:
 def switching(intervals: Sequence[float] = INTERVALS, progress: runner.Progress | None = None
               ) -> SwitchResult:
     """Two CPU-bound threads at each interval; how long each ran before handing over."""
+    for interval in intervals:
+        _check_interval(interval)
     lengths = {}
     for done, interval in enumerate(intervals):
         with switch_interval(interval):
@@ -275,16 +282,20 @@ def convoy(hogs: Sequence[int] = (1, 2, 4), backends: Sequence[str] = ("threads"
            pings: int = 50, interval: float | None = None, budget: float = 1.0,
            progress: runner.Progress | None = None) -> Convoy:
     """Round trips to a responder thread alone, then beside n CPU-bound threads or processes."""
-    if not 1 <= pings <= 10_000:
+    if isinstance(pings, bool) or not isinstance(pings, int) or not 1 <= pings <= 10_000:
         raise ValueError(f"pings must be from 1 to 10000, got {pings!r}")
-    cases = [("alone", 0)] + [(b, n) for b in backends for n in hogs if n > 0]
+    if not 0 < budget <= 60:
+        raise ValueError(f"budget must be more than 0 and at most 60 s, got {budget!r}")
+    cases = [("alone", 0)] + [(b, n) for b in backends for n in hogs]
     for backend, count in cases[1:]:
         if backend not in ("threads", "processes"):
             raise ValueError(f"hogs run as threads or processes, got {backend!r}")
-        if not 1 <= count <= runner.max_workers(backend):
-            raise ValueError(f"hogs for {backend} must be from 1 to {runner.max_workers(backend)}")
+        if (isinstance(count, bool) or not isinstance(count, int)
+                or not 1 <= count <= runner.max_workers(backend)):
+            raise ValueError(f"hogs for {backend} must be from 1 to {runner.max_workers(backend)}, "
+                             f"got {count!r}")
     latencies = {}
-    with switch_interval(interval or sys.getswitchinterval()):
+    with switch_interval(sys.getswitchinterval() if interval is None else interval):
         for done, (backend, count) in enumerate(cases):
             with _hogs(backend, count):
                 latencies[(backend, count)] = tuple(ping_latencies(pings, budget=budget))
@@ -418,6 +429,8 @@ def mixed_jobs(cpu_share: float, tasks: int) -> list[tuple[str, object]]:
     """`tasks` jobs, the given share of them cpu and the rest io, spread evenly."""
     if not 0 <= cpu_share <= 1:
         raise ValueError(f"cpu_share must be between 0 and 1, got {cpu_share!r}")
+    if isinstance(tasks, bool) or not isinstance(tasks, int) or not 1 <= tasks <= runner.MAX_TASKS:
+        raise ValueError(f"tasks must be an integer from 1 to {runner.MAX_TASKS:,}, got {tasks!r}")
     calibration = workloads.calibrate()
     cpu_count = round(cpu_share * tasks)
     kinds = ["cpu" if (i * cpu_count) % tasks < cpu_count else "io" for i in range(tasks)]
@@ -437,10 +450,11 @@ def mixed(shares: Sequence[float] = (0, 0.25, 0.5, 0.75, 1), tasks: int = 16,
           workers: int | None = None, repeats: int = 2,
           progress: runner.Progress | None = None) -> Mixed:
     """The same number of tasks, from all io to all cpu, on threads and on processes."""
-    workers = workers or max(4, 2 * machine.usable_cpus().value)
+    workers = max(4, 2 * machine.usable_cpus().value) if workers is None else workers
+    runner.check_workers(workers, "processes")
+    jobs_per_share = [mixed_jobs(share, tasks) for share in shares]  # checks them all first
     speedups: dict[str, list[float]] = {"threads": [], "processes": []}
-    for done, share in enumerate(shares):
-        jobs = mixed_jobs(share, tasks)
+    for done, jobs in enumerate(jobs_per_share):
         base = runner.run(mixed_task, args=jobs, backend="sequential", repeats=repeats).median
         for backend in speedups:
             wall = runner.run(mixed_task, args=jobs, backend=backend, workers=workers,

@@ -20,6 +20,7 @@ from .gil import switch_interval
 
 MAX_THREADS = 64
 MAX_INCREMENTS = 2_000_000
+MAX_TRIALS = 200
 
 
 def _check(threads: int, increments: int) -> None:
@@ -27,6 +28,11 @@ def _check(threads: int, increments: int) -> None:
         raise ValueError(f"threads must be an integer from 1 to {MAX_THREADS}, got {threads!r}")
     if isinstance(increments, bool) or not isinstance(increments, int) or not 1 <= increments <= MAX_INCREMENTS:
         raise ValueError(f"increments must be an integer from 1 to {MAX_INCREMENTS:,}, got {increments!r}")
+
+
+def _check_trials(trials: int) -> None:
+    if isinstance(trials, bool) or not isinstance(trials, int) or not 1 <= trials <= MAX_TRIALS:
+        raise ValueError(f"trials must be from 1 to {MAX_TRIALS}, got {trials!r}")
 
 
 def _run_threads(target: Callable, count: int, *args) -> float:
@@ -104,6 +110,7 @@ class Tally:
 def plain_counter(threads: int = 4, increments: int = 200_000, trials: int = 3) -> Tally:
     """`counter.value += 1` from several threads: does anything get lost?"""
     _check(threads, increments)
+    _check_trials(trials)
     actual, seconds = [], []
     for _ in range(trials):
         counter = Counter()
@@ -155,8 +162,7 @@ def bank(threads: int = 4, deposits: int = 100_000, trials: int = 10,
          deposit: Callable = racy_deposit) -> Tally:
     """`threads` threads each make `deposits` deposits into one account, `trials` times."""
     _check(threads, deposits)
-    if not 1 <= trials <= 200:
-        raise ValueError(f"trials must be from 1 to 200, got {trials!r}")
+    _check_trials(trials)
     actual, seconds = [], []
     for _ in range(trials):
         account = Account()
@@ -172,6 +178,9 @@ def bank_sweep(thread_counts: Sequence[int] = (2, 4, 8), total: int = 1_200_000,
                interval: float = DEMO_INTERVAL, progress: runner.Progress | None = None) -> list[Tally]:
     """The racy bank at several thread counts, `total` deposits split among the threads, at a
     switch interval short enough for many switches per trial (restored afterwards)."""
+    for threads in thread_counts:  # every count checked before the first trial runs
+        _check(threads, 1)
+        _check(threads, total // threads)
     tallies = []
     for done, threads in enumerate(thread_counts):
         with switch_interval(interval):
@@ -405,8 +414,8 @@ def value_increments(shared, increments: int, locked: bool, go) -> None:
 def process_counters(processes: int = 2, increments: int = 100_000, method: str | None = None
                      ) -> list[Fix]:
     """A shared Value without and with its lock, and processes that share nothing."""
-    _check(processes, increments)
     runner.check_workers(processes, "processes")
+    _check(processes, increments)
     method = runner.check_start_method(method)
     context = multiprocessing.get_context(method)
     expected = processes * increments
@@ -543,6 +552,10 @@ def rlock_demo() -> dict[str, bool]:
 
 def semaphore_demo(tasks: int = 12, limit: int = 3) -> int:
     """io tasks behind a Semaphore(limit): the most that ever ran at once."""
+    if isinstance(tasks, bool) or not isinstance(tasks, int) or not 1 <= tasks <= MAX_THREADS:
+        raise ValueError(f"tasks must be an integer from 1 to {MAX_THREADS} (a thread each), got {tasks!r}")
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= tasks:
+        raise ValueError(f"limit must be an integer from 1 to {tasks} (the tasks), got {limit!r}")
     gate, guard = threading.Semaphore(limit), threading.Lock()
     running, peak = [0], [0]
 
@@ -562,6 +575,7 @@ def semaphore_demo(tasks: int = 12, limit: int = 3) -> int:
 
 def event_demo(threads: int = 4) -> float:
     """Threads wait for one Event; returns the spread (ms) of their wake-up times."""
+    _check(threads, 1)
     go, woke = threading.Event(), []
 
     def wait() -> None:
@@ -580,6 +594,8 @@ def event_demo(threads: int = 4) -> float:
 
 def condition_demo(items: int = 5) -> list[int]:
     """A consumer waits on a Condition until the producer has put something in the box."""
+    if isinstance(items, bool) or not isinstance(items, int) or not 1 <= items <= 1000:
+        raise ValueError(f"items must be an integer from 1 to 1,000, got {items!r}")
     box, ready, received = [], threading.Condition(), []
 
     def consumer() -> None:
@@ -602,6 +618,7 @@ def condition_demo(items: int = 5) -> list[int]:
 
 def barrier_demo(threads: int = 4) -> float:
     """Threads of different speeds meet at a Barrier; returns the spread (ms) of their leaving."""
+    _check(threads, 1)
     meet, left = threading.Barrier(threads, timeout=5), []
 
     def phase(i: int) -> None:

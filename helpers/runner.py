@@ -26,6 +26,8 @@ from . import machine, workloads
 
 BACKENDS = ("sequential", "threads", "processes")
 MAX_THREADS = 256
+MAX_TASKS = 100_000  # each task holds a future and a span: more would fill memory, not teach
+MAX_REPEATS = 1000
 WARM_UP_SECONDS = 60.0
 Progress = Callable[[int, int], None]
 
@@ -149,7 +151,7 @@ def run(
     name, fn, arguments = _plan(work, tasks, args, units)
     check_backend(backend)
     check_workers(workers, backend)
-    _check_count("repeats", repeats)
+    _check_count("repeats", repeats, MAX_REPEATS)
     method = check_start_method(start_method) if backend == "processes" else None
     if backend == "processes":
         _check_picklable(fn, method)
@@ -211,19 +213,21 @@ def _plan(work, tasks, args, units) -> tuple[str, Callable, list]:
         workloads.check_kind(work)
         if args is not None:
             raise ValueError("args is only for a callable; a task kind takes tasks and units")
-        _check_count("tasks", tasks)
+        _check_count("tasks", tasks, MAX_TASKS)
         argument = workloads.calibrate().argument(work, units)
         return work, workloads.TASKS[work], [argument] * tasks
     if not callable(work):
         raise ValueError(f"work must be a task kind ({', '.join(workloads.KINDS)}) or a callable")
-    arguments = list(args) if args is not None else list(range(tasks or 0))
-    _check_count("tasks", len(arguments))
+    if args is None:
+        _check_count("tasks", tasks, MAX_TASKS)
+    arguments = list(args) if args is not None else list(range(tasks))
+    _check_count("tasks", len(arguments), MAX_TASKS)
     return getattr(work, "__qualname__", repr(work)), work, arguments
 
 
-def _check_count(name: str, value) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+def _check_count(name: str, value, limit: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= limit:
+        raise ValueError(f"{name} must be a positive integer, at most {limit:,}, got {value!r}")
 
 
 def _check_picklable(fn: Callable, method: str) -> None:
@@ -468,6 +472,8 @@ def sweep(
     `workers` is one list for all backends, or a dict with a list per backend.
     """
     counts = _counts_per_backend(workers, backends)
+    if "processes" in counts:  # checked now: the sequential baseline runs before any process
+        check_start_method(start_method)
     arguments = list(args) if args is not None else None
     tasks_each = len(arguments) if arguments is not None else tasks
     total = (tasks_each or 0) * repeats * (1 + sum(len(c) for c in counts.values()))

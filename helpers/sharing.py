@@ -95,6 +95,7 @@ def in_place(sizes_mib: Sequence[int] = (1, 4, 16, 64), workers: int | None = No
     """Threads fill one NumPy array and one Python list, in place, at each size."""
     workers = max(2, machine.usable_cpus().value) if workers is None else workers
     runner.check_workers(workers, "threads")
+    _check_int("repeats", repeats, 1, 100)
     sizes = [size * MiB for size in sizes_mib]
     for size in sizes_mib:
         _check_int("each size (MiB)", size, 1, max(1, memory_limit() // MiB))
@@ -209,6 +210,8 @@ def _timed_batch(send: Callable[[bytes, int], float], payload: bytes, count: int
 
 def memcpy_bandwidth(nbytes: int, repeats: int = 10) -> float:
     """Bytes per second of the best of a few copies between two warm buffers."""
+    _check_int("nbytes", nbytes, 1, max(1, memory_limit()))
+    _check_int("repeats", repeats, 1, 100)
     source = np.ones(nbytes, dtype=np.uint8)
     target = np.zeros(nbytes, dtype=np.uint8)
     np.copyto(target, source)  # pay the page faults before timing

@@ -73,7 +73,14 @@ def _shape_and_dtype(shape, dtype) -> tuple[tuple[int, ...], np.dtype]:
     shape = (shape,) if isinstance(shape, int) else tuple(shape)
     if not shape or any(isinstance(n, bool) or not isinstance(n, int) or n < 1 for n in shape):
         raise ValueError(f"shape must be positive integers, got {shape!r}")
-    return shape, np.dtype(dtype)
+    try:
+        checked = np.dtype(dtype)
+    except TypeError:
+        checked = None
+    if checked is None or checked.hasobject:  # Python objects cannot live in shared memory
+        raise ValueError(f"dtype must be a NumPy number or bytes type such as 'float64', "
+                         f"'int64' or 'uint8', got {dtype!r}")
+    return shape, checked
 
 
 @contextmanager

@@ -30,6 +30,11 @@ def methods() -> list[str]:
     return [m for m in ("fork", "forkserver", "spawn") if m in multiprocessing.get_all_start_methods()]
 
 
+def _check_int(name: str, value, low: int, high: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ValueError(f"{name} must be an integer from {low:,} to {high:,}, got {value!r}")
+
+
 def _timed(call: Callable[[], object]) -> float:
     started = time.perf_counter()
     call()
@@ -55,6 +60,7 @@ class StartCosts:
 
 def process_start(method: str) -> float:
     """Seconds to start one trivial process with `method` and wait for it to end."""
+    runner.check_start_method(method)
     context = multiprocessing.get_context(method)
     started = time.perf_counter()
     child = context.Process(target=noop)
@@ -65,6 +71,8 @@ def process_start(method: str) -> float:
 
 def pool_round(method: str, workers: int) -> float:
     """Seconds to create a pool of `workers`, run one trivial task on each, and shut it down."""
+    runner.check_start_method(method)
+    runner.check_workers(workers, "processes")
     context = multiprocessing.get_context(method)
     started = time.perf_counter()
     with cf.ProcessPoolExecutor(workers, mp_context=context) as pool:
@@ -84,10 +92,9 @@ def thread_start() -> float:
 def start_costs(repeats: int = 5, workers: int | None = None,
                 progress: runner.Progress | None = None) -> StartCosts:
     """Every start method, `repeats` times each; the forkserver is warmed up first."""
-    runner.check_workers(workers or 1, "processes")
-    workers = workers or max(2, machine.usable_cpus().value)
-    if not 1 <= repeats <= 50:
-        raise ValueError(f"repeats must be from 1 to 50, got {repeats!r}")
+    workers = max(2, machine.usable_cpus().value) if workers is None else workers
+    runner.check_workers(workers, "processes")
+    _check_int("repeats", repeats, 1, 50)
     process, pool = {}, {}
     for done, method in enumerate(methods()):
         process_start(method)  # warm-up: the forkserver's server starts once, outside the clock
@@ -186,9 +193,11 @@ class Transfer:
 
 def transfer_sizes(largest: int = 100_000_000) -> list[int]:
     """1 kB … `largest` by factors of 10, capped so four copies fit in available memory."""
-    if largest < 1000:
-        raise ValueError(f"largest must be at least 1000 bytes, got {largest!r}")
-    largest = min(largest, psutil.virtual_memory().available // 4)
+    available = psutil.virtual_memory().available
+    if not 1000 <= largest <= available:
+        raise ValueError(f"largest must be at least 1000 bytes and at most {available:,} (the "
+                         f"available memory), got {largest!r}")
+    largest = min(largest, available // 4)
     sizes, size = [], 1000
     while size <= largest:
         sizes.append(size)
@@ -200,6 +209,7 @@ def transfer(largest: int = 100_000_000, repeats: int = 3, method: str | None = 
              progress: runner.Progress | None = None) -> Transfer:
     """Round trips of bytes payloads through a one-worker process pool and thread pool."""
     sizes = transfer_sizes(largest)
+    _check_int("repeats", repeats, 1, 50)
     seconds: dict[str, list[float]] = {"processes": [], "threads": []}
     step, total = 0, 2 * len(sizes)
     for backend in seconds:
@@ -260,12 +270,16 @@ class Granularity:
 def granularity(durations: Sequence[float] = (0.0001, 0.001, 0.01, 0.1), total: float = 0.2,
                 workers: int | None = None, progress: runner.Progress | None = None) -> Granularity:
     """The same `total` seconds of cpu work cut into tasks of each duration."""
-    workers = workers or max(2, machine.usable_cpus().value)
+    workers = max(2, machine.usable_cpus().value) if workers is None else workers
+    runner.check_workers(workers, "processes")
+    for duration in durations:
+        if not 0.00001 <= duration <= 1:
+            raise ValueError(f"task durations must be from 0.00001 to 1 s, got {duration!r}")
+    if not 0 < total <= 10:
+        raise ValueError(f"total must be more than 0 and at most 10 s, got {total!r}")
     unit = workloads.calibrate().unit_seconds
     speedups: dict[str, list[float]] = {"threads": [], "processes": []}
     for done, duration in enumerate(durations):
-        if not 0.00001 <= duration <= 1:
-            raise ValueError(f"task durations must be from 0.00001 to 1 s, got {duration!r}")
         tasks = max(workers, round(total / duration))
         base = runner.run("cpu", backend="sequential", tasks=tasks, units=duration / unit,
                           repeats=3).median
@@ -291,6 +305,7 @@ def granularity_verdict(result: Granularity) -> str:
 
 
 TINY_ITERATIONS = 150  # a few microseconds of pure Python
+MAX_MAP_TASKS = 1_000_000
 
 
 def tiny_task(n: int) -> int:
@@ -310,13 +325,16 @@ class Chunking:
 
 def automatic_chunksize(tasks: int, workers: int) -> int:
     """The chunksize multiprocessing.Pool.map picks: about four chunks per worker."""
+    _check_int("tasks", tasks, 1, MAX_MAP_TASKS)
+    runner.check_workers(workers, "processes")
     chunks, extra = divmod(tasks, workers * 4)
     return chunks + 1 if extra else max(chunks, 1)
 
 
 def map_seconds(tasks: int, chunksize: int, workers: int, method: str | None = None) -> float:
     """Seconds to map `tiny_task` over range(tasks) in a warmed process pool."""
-    if not 1 <= chunksize <= tasks:
+    _check_int("tasks", tasks, 1, MAX_MAP_TASKS)
+    if isinstance(chunksize, bool) or not isinstance(chunksize, int) or not 1 <= chunksize <= tasks:
         raise ValueError(f"chunksize must be from 1 to {tasks}, got {chunksize!r}")
     with runner.open_pool("processes", workers, method) as pool:
         return _timed(lambda: list(pool.map(tiny_task, range(tasks), chunksize=chunksize)))
@@ -324,7 +342,9 @@ def map_seconds(tasks: int, chunksize: int, workers: int, method: str | None = N
 
 def chunking(tasks: int = 10_000, workers: int | None = None) -> Chunking:
     """chunksize 1 vs automatic vs one chunk per worker, against a plain loop."""
-    workers = workers or max(2, machine.usable_cpus().value)
+    workers = max(2, machine.usable_cpus().value) if workers is None else workers
+    _check_int("tasks", tasks, 1, MAX_MAP_TASKS)
+    runner.check_workers(workers, "processes")
     sequential = _timed(lambda: [tiny_task(n) for n in range(tasks)])
     sizes = {"1": 1, f"automatic ({automatic_chunksize(tasks, workers)})":
              automatic_chunksize(tasks, workers), f"one per worker ({math.ceil(tasks / workers)})":
@@ -355,6 +375,9 @@ class Reuse:
 def pool_reuse(tasks: int = 100, budget: float = 3.0, method: str | None = None) -> Reuse:
     """Up to `tasks` small tasks each way; the fresh-pool side stops after `budget` seconds."""
     method = runner.check_start_method(method)
+    _check_int("tasks", tasks, 1, 10_000)
+    if not 0 < budget <= 60:
+        raise ValueError(f"budget must be more than 0 and at most 60 s, got {budget!r}")
     argument = workloads.calibrate().argument("cpu", 0.1)
     fresh, give_up = [], time.perf_counter() + budget
     while len(fresh) < tasks and (len(fresh) < 3 or time.perf_counter() < give_up):
@@ -410,7 +433,10 @@ def footprint(counts: Sequence[int] = (1, 2, 4, 8), progress: runner.Progress | 
               ) -> Footprint:
     """Memory added by N idle threads, and by N idle processes of each start method."""
     counts = sorted(counts)
-    runner.check_workers(max(counts), "processes")
+    if not counts:
+        raise ValueError("counts must list at least one worker count, e.g. (1, 2, 4)")
+    for count in counts:
+        runner.check_workers(count, "processes")
     uss, rss, pss = {}, {}, {}
     backends = ["threads", *methods()]
     for done, backend in enumerate(backends):
@@ -495,6 +521,8 @@ class Killing:
 def killing(method: str | None = None, stubborn_seconds: float = 0.5) -> Killing:
     """terminate() a runaway process; ask two threads to stop; cancel queued futures."""
     method = runner.check_start_method(method)
+    if not 0.01 <= stubborn_seconds <= 5:
+        raise ValueError(f"stubborn_seconds must be from 0.01 to 5 s, got {stubborn_seconds!r}")
     return Killing(
         process_stop_seconds=_terminate_runaway(method),
         stubborn_thread_seconds=_stop_thread(cooperative=False, bound=stubborn_seconds),
@@ -566,6 +594,8 @@ def _quiet_child(path: str) -> None:
 def send_to_pool(fn: Callable, method: str, timeout: float = 30) -> str:
     """Call fn(3) in a one-worker pool of `method`; say what happened, never hang."""
     runner.check_start_method(method)
+    if not timeout > 0:
+        raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
     handle, log = tempfile.mkstemp(suffix=".log")
     os.close(handle)
     context = multiprocessing.get_context(method)
@@ -607,8 +637,7 @@ def trial(method: str | None = None, workers: int = 2, payload_kb: int = 100, ta
     """The panel's experiment: 4 jobs per worker, each a payload and some computing."""
     method = runner.check_start_method(method)
     runner.check_workers(workers, "processes")
-    if not 0 <= payload_kb <= 100_000:
-        raise ValueError(f"payload_kb must be from 0 to 100000, got {payload_kb!r}")
+    _check_int("payload_kb", payload_kb, 0, 100_000)
     if not 0.1 <= task_ms <= 500:
         raise ValueError(f"task_ms must be from 0.1 to 500, got {task_ms!r}")
     iterations = workloads.calibrate().argument("cpu", task_ms / 1000 / workloads.DEFAULT_UNIT_SECONDS)

@@ -22,14 +22,21 @@ def worker_slider(value: int | None = None) -> w.IntSlider:
     """Worker count from 1 to max(8, 2 × usable CPUs)."""
     usable = machine.usable_cpus().value
     top = max(8, 2 * usable)
-    return w.IntSlider(value=min(value or usable, top), min=1, max=top, description="workers")
+    value = usable if value is None else value
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= top:
+        raise ValueError(f"workers must be an integer from 1 to {top}, got {value!r}")
+    return w.IntSlider(value=value, min=1, max=top, description="workers")
 
 
 def kind_picker(value: str = "cpu", options=workloads.KINDS) -> w.Dropdown:
+    if value not in options:
+        raise ValueError(f"unknown task kind {value!r}; allowed: {', '.join(options)}")
     return w.Dropdown(options=list(options), value=value, description="task kind")
 
 
 def backend_picker(value: str = "threads", options=("threads", "processes")) -> w.Dropdown:
+    if value not in options:
+        raise ValueError(f"unknown backend {value!r}; allowed: {', '.join(options)}")
     return w.Dropdown(options=list(options), value=value, description="backend")
 
 

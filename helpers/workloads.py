@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 KINDS = ("cpu", "gil_free", "io")
 DEFAULT_UNIT_SECONDS = 0.010
+MAX_UNITS = 1000  # one task of 10 s at the default unit
 
 
 def cpu(iterations: int) -> int:
@@ -57,8 +58,8 @@ class Calibration:
     def argument(self, kind: str, units: float = 1.0):
         """The argument for one task of `kind` lasting `units` units."""
         check_kind(kind)
-        if not units > 0:
-            raise ValueError(f"units must be > 0, got {units!r}")
+        if not 0 < units <= MAX_UNITS:
+            raise ValueError(f"units must be > 0 and at most {MAX_UNITS:,}, got {units!r}")
         if kind == "io":
             return self.unit_seconds * units
         per_unit = self.cpu_iterations if kind == "cpu" else self.gil_free_iterations
