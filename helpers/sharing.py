@@ -323,19 +323,28 @@ def _queue_channel(method: str, largest: int):
             yield send
             inbox.put(None)
     finally:
-        _drain(inbox)
         for box in (inbox, outbox):
-            box.close()
-            box.join_thread()
+            _close_after_reader(box)
 
 
-def _drain(box) -> None:
-    """Take whatever is left, so the queue's feeder thread is not stuck writing to a dead child."""
-    try:
-        while True:
-            box.get(timeout=0.1)
-    except (queue.Empty, OSError, EOFError):
-        pass
+def _close_after_reader(box) -> None:
+    """Close a Queue whose reading process has ended, however it ended.
+
+    This process's feeder thread may still be writing into a full pipe nobody reads, and a
+    reader killed mid-get() may have taken the queue's read lock with it. So the pipe is
+    emptied directly (the private `_reader`: no public call skips that lock) until the feeder
+    has finished; otherwise join_thread() would wait for ever."""
+    box.close()
+    feeder = getattr(box, "_thread", None)
+    if feeder is not None:
+        feeder.join(timeout=1)
+        while feeder.is_alive():
+            try:
+                if box._reader.poll(0.05):
+                    box._reader.recv_bytes()
+            except (OSError, EOFError):
+                break
+    box.join_thread()
 
 
 @contextmanager
@@ -922,9 +931,7 @@ def pipeline(items: int = 200, consumers: int = 2, pause: float = 0.001, stop_on
     finally:
         _stop(started, ok)
         for box in (inbox, outbox):
-            _drain(box)
-            box.close()
-            box.join_thread()
+            _close_after_reader(box)
     return Pipeline("stop on queue.empty()" if stop_on_empty else "stop on a sentinel", items,
                     tuple(handled), left, sorted(squares) == [i * i for i in range(items)], seconds)
 

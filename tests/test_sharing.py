@@ -212,3 +212,32 @@ def test_checkers_tell_right_from_wrong():
 def test_bad_input_names_what_is_allowed(call, allowed):
     with pytest.raises(ValueError, match=allowed):
         call()
+
+
+SCENARIO = """
+import sys
+from helpers import runner, sharing
+
+def interrupted_while_waiting(box, what="the child"):
+    raise KeyboardInterrupt  # as if the learner pressed stop right after the puts
+
+if __name__ == "__main__":
+    sharing._get = interrupted_while_waiting
+    try:
+        with sharing.OPENERS["Queue"](runner.check_start_method(sys.argv[1]), 1 << 20) as send:
+            send(b"x" * (1 << 20), 64)  # 64 MiB buffered behind a pipe the child stops reading
+    except KeyboardInterrupt:
+        print("stopped", runner.worker_processes())
+"""
+
+
+@pytest.mark.parametrize("method", sharing.multiprocessing.get_all_start_methods())
+def test_an_interrupt_with_a_full_queue_pipe_does_not_hang(tmp_path, method):
+    """The receiver is killed (maybe holding the queue's read lock) while this process's
+    feeder thread is still writing: closing the queue must not wait for ever."""
+    script = tmp_path / "scenario.py"
+    script.write_text(SCENARIO)
+    done = subprocess.run([sys.executable, str(script), method], cwd=ROOT, capture_output=True,
+                          text=True, timeout=60, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.stdout.strip() == "stopped []", done.stderr
+    assert done.stderr == ""
