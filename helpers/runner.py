@@ -121,6 +121,12 @@ def check_workers(workers: int, backend: str) -> None:
         raise ValueError(f"workers for {backend} must be an integer from 1 to {limit}, got {workers!r}")
 
 
+def check_int(name: str, value, low: int, high: int) -> None:
+    """Raise ValueError unless `value` is an integer from `low` to `high`."""
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ValueError(f"{name} must be an integer from {low:,} to {high:,}, got {value!r}")
+
+
 def check_start_method(start_method: str | None) -> str:
     """The start method to use: the one given, or the lab's; ValueError if unknown here."""
     if start_method is None:

@@ -41,11 +41,6 @@ def size_label(nbytes: int) -> str:
     return f"{nbytes} B"
 
 
-def _check_int(name: str, value, low: int, high: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ValueError(f"{name} must be an integer from {low:,} to {high:,}, got {value!r}")
-
-
 def memory_limit() -> int:
     """The largest single buffer an experiment may use: a sixteenth of available memory
     (senders, pickles and receivers each hold copies)."""
@@ -95,10 +90,10 @@ def in_place(sizes_mib: Sequence[int] = (1, 4, 16, 64), workers: int | None = No
     """Threads fill one NumPy array and one Python list, in place, at each size."""
     workers = max(2, machine.usable_cpus().value) if workers is None else workers
     runner.check_workers(workers, "threads")
-    _check_int("repeats", repeats, 1, 100)
+    runner.check_int("repeats", repeats, 1, 100)
     sizes = [size * MiB for size in sizes_mib]
     for size in sizes_mib:
-        _check_int("each size (MiB)", size, 1, max(1, memory_limit() // MiB))
+        runner.check_int("each size (MiB)", size, 1, max(1, memory_limit() // MiB))
     cases = {f"NumPy array, 1 thread": (_fill_array, 1), f"NumPy array, {workers} threads": (_fill_array, workers),
              "list, 1 thread": (_fill_list, 1), f"list, {workers} threads": (_fill_list, workers)}
     seconds: dict[str, list[float]] = {case: [] for case in cases}
@@ -166,7 +161,7 @@ class Transfers:
 
 def payload_sizes(largest: int = 64 * MiB) -> list[int]:
     """The default sizes up to `largest`, capped by memory; ValueError outside 1 B … the cap."""
-    _check_int("largest payload (bytes)", largest, 1, max(1, memory_limit()))
+    runner.check_int("largest payload (bytes)", largest, 1, max(1, memory_limit()))
     return [size for size in DEFAULT_PAYLOADS if size <= largest] or [largest]
 
 
@@ -210,8 +205,8 @@ def _timed_batch(send: Callable[[bytes, int], float], payload: bytes, count: int
 
 def memcpy_bandwidth(nbytes: int, repeats: int = 10) -> float:
     """Bytes per second of the best of a few copies between two warm buffers."""
-    _check_int("nbytes", nbytes, 1, max(1, memory_limit()))
-    _check_int("repeats", repeats, 1, 100)
+    runner.check_int("nbytes", nbytes, 1, max(1, memory_limit()))
+    runner.check_int("repeats", repeats, 1, 100)
     source = np.ones(nbytes, dtype=np.uint8)
     target = np.zeros(nbytes, dtype=np.uint8)
     np.copyto(target, source)  # pay the page faults before timing
@@ -756,7 +751,7 @@ def job_trial(way: str, megabytes: int, workers: int, progress: Progress | None 
 
 def _job_bytes(megabytes: int) -> int:
     limit = min(shm.room(), memory_limit()) // MiB
-    _check_int("megabytes", megabytes, 1, max(1, limit))
+    runner.check_int("megabytes", megabytes, 1, max(1, limit))
     return megabytes * MiB
 
 
@@ -905,7 +900,7 @@ class Pipeline:
 def pipeline(items: int = 200, consumers: int = 2, pause: float = 0.001, stop_on_empty: bool = False,
              method: str | None = None) -> Pipeline:
     """One producer process, `consumers` consumer processes, Queues between them, no shared state."""
-    _check_int("items", items, 1, 100_000)
+    runner.check_int("items", items, 1, 100_000)
     runner.check_workers(consumers, "processes")
     if not 0 <= pause <= 0.1:
         raise ValueError(f"pause must be from 0 to 0.1 seconds, got {pause!r}")

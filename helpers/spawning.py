@@ -30,11 +30,6 @@ def methods() -> list[str]:
     return [m for m in ("fork", "forkserver", "spawn") if m in multiprocessing.get_all_start_methods()]
 
 
-def _check_int(name: str, value, low: int, high: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ValueError(f"{name} must be an integer from {low:,} to {high:,}, got {value!r}")
-
-
 def _timed(call: Callable[[], object]) -> float:
     started = time.perf_counter()
     call()
@@ -94,7 +89,7 @@ def start_costs(repeats: int = 5, workers: int | None = None,
     """Every start method, `repeats` times each; the forkserver is warmed up first."""
     workers = max(2, machine.usable_cpus().value) if workers is None else workers
     runner.check_workers(workers, "processes")
-    _check_int("repeats", repeats, 1, 50)
+    runner.check_int("repeats", repeats, 1, 50)
     process, pool = {}, {}
     for done, method in enumerate(methods()):
         process_start(method)  # warm-up: the forkserver's server starts once, outside the clock
@@ -209,7 +204,7 @@ def transfer(largest: int = 100_000_000, repeats: int = 3, method: str | None = 
              progress: runner.Progress | None = None) -> Transfer:
     """Round trips of bytes payloads through a one-worker process pool and thread pool."""
     sizes = transfer_sizes(largest)
-    _check_int("repeats", repeats, 1, 50)
+    runner.check_int("repeats", repeats, 1, 50)
     seconds: dict[str, list[float]] = {"processes": [], "threads": []}
     step, total = 0, 2 * len(sizes)
     for backend in seconds:
@@ -325,7 +320,7 @@ class Chunking:
 
 def automatic_chunksize(tasks: int, workers: int) -> int:
     """The chunksize multiprocessing.Pool.map picks: about four chunks per worker."""
-    _check_int("tasks", tasks, 1, MAX_MAP_TASKS)
+    runner.check_int("tasks", tasks, 1, MAX_MAP_TASKS)
     runner.check_workers(workers, "processes")
     chunks, extra = divmod(tasks, workers * 4)
     return chunks + 1 if extra else max(chunks, 1)
@@ -333,7 +328,7 @@ def automatic_chunksize(tasks: int, workers: int) -> int:
 
 def map_seconds(tasks: int, chunksize: int, workers: int, method: str | None = None) -> float:
     """Seconds to map `tiny_task` over range(tasks) in a warmed process pool."""
-    _check_int("tasks", tasks, 1, MAX_MAP_TASKS)
+    runner.check_int("tasks", tasks, 1, MAX_MAP_TASKS)
     if isinstance(chunksize, bool) or not isinstance(chunksize, int) or not 1 <= chunksize <= tasks:
         raise ValueError(f"chunksize must be from 1 to {tasks}, got {chunksize!r}")
     with runner.open_pool("processes", workers, method) as pool:
@@ -343,7 +338,7 @@ def map_seconds(tasks: int, chunksize: int, workers: int, method: str | None = N
 def chunking(tasks: int = 10_000, workers: int | None = None) -> Chunking:
     """chunksize 1 vs automatic vs one chunk per worker, against a plain loop."""
     workers = max(2, machine.usable_cpus().value) if workers is None else workers
-    _check_int("tasks", tasks, 1, MAX_MAP_TASKS)
+    runner.check_int("tasks", tasks, 1, MAX_MAP_TASKS)
     runner.check_workers(workers, "processes")
     sequential = _timed(lambda: [tiny_task(n) for n in range(tasks)])
     sizes = {"1": 1, f"automatic ({automatic_chunksize(tasks, workers)})":
@@ -375,7 +370,7 @@ class Reuse:
 def pool_reuse(tasks: int = 100, budget: float = 3.0, method: str | None = None) -> Reuse:
     """Up to `tasks` small tasks each way; the fresh-pool side stops after `budget` seconds."""
     method = runner.check_start_method(method)
-    _check_int("tasks", tasks, 1, 10_000)
+    runner.check_int("tasks", tasks, 1, 10_000)
     if not 0 < budget <= 60:
         raise ValueError(f"budget must be more than 0 and at most 60 s, got {budget!r}")
     argument = workloads.calibrate().argument("cpu", 0.1)
@@ -637,7 +632,7 @@ def trial(method: str | None = None, workers: int = 2, payload_kb: int = 100, ta
     """The panel's experiment: 4 jobs per worker, each a payload and some computing."""
     method = runner.check_start_method(method)
     runner.check_workers(workers, "processes")
-    _check_int("payload_kb", payload_kb, 0, 100_000)
+    runner.check_int("payload_kb", payload_kb, 0, 100_000)
     if not 0.1 <= task_ms <= 500:
         raise ValueError(f"task_ms must be from 0.1 to 500, got {task_ms!r}")
     iterations = workloads.calibrate().argument("cpu", task_ms / 1000 / workloads.DEFAULT_UNIT_SECONDS)
