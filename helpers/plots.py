@@ -634,3 +634,66 @@ def pipeline(right, wrong) -> Figure:
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
     _tidy(ax)
     return figure
+
+
+# --- notebook 05: a web server ---------------------------------------------------------------
+
+SERVER_COLOURS = {"single": COLOURS["sequential"], "threads": COLOURS["threads"],
+                  "threads + process pool": COLOURS["processes"]}
+SERVER_LABELS = {"single": "single\nthread", "threads": "threads",
+                 "threads + process pool": "threads +\nprocess pool"}
+
+
+def web_server(result) -> Figure:
+    """Per handler (io, cpu): throughput per server kind, and median and p95 latency."""
+    figure = _figure(9, 6.2)
+    rows = figure.subplots(2, 2, gridspec_kw={"width_ratios": [1, 1.3]})
+    what = {"io": f"io handler (waits {result.work_ms:g} ms)",
+            "cpu": f"cpu handler (computes {result.work_ms:g} ms)"}
+    for (left, right), handler in zip(rows, ("io", "cpu")):
+        kinds = result.kinds(handler)
+        loads = [result.get(handler, kind) for kind in kinds]
+        _server_throughput(left, kinds, loads)
+        left.set_title(f"{what[handler]}: throughput", fontsize=10)
+        _server_latency(right, kinds, loads)
+        right.set_title(f"{what[handler]}: latency", fontsize=10)
+    figure.suptitle(f"a server on 127.0.0.1 under {result.clients} concurrent clients × "
+                    f"{result.requests} requests each (higher throughput and lower latency are better)",
+                    fontsize=10)
+    return figure
+
+
+def _server_throughput(ax, kinds, loads) -> None:
+    xs = range(len(kinds))
+    values = [load.throughput for load in loads]
+    ax.bar(xs, values, color=[SERVER_COLOURS[kind] for kind in kinds], width=0.6)
+    for x, value in zip(xs, values):
+        ax.annotate(f"{value:.0f}", (x, value), textcoords="offset points", xytext=(0, 3),
+                    ha="center", fontsize=8)
+    ax.set_xticks(list(xs), [SERVER_LABELS[kind] for kind in kinds], fontsize=9)
+    ax.set_ylim(0, max(values) * 1.18)
+    ax.set_ylabel("throughput (requests/s)")
+    _tidy(ax)
+
+
+def _server_latency(ax, kinds, loads) -> None:
+    xs = list(range(len(kinds)))
+    colours = [SERVER_COLOURS[kind] for kind in kinds]
+    medians = [load.median * 1000 for load in loads]
+    p95s = [load.p95 * 1000 for load in loads]
+    width = 0.36
+    ax.bar([x - width / 2 for x in xs], medians, width, color=colours, label="median")
+    ax.bar([x + width / 2 for x in xs], p95s, width, color=colours, alpha=0.4, hatch="//",
+           edgecolor=colours, label="95th percentile")
+    for x, median, p95 in zip(xs, medians, p95s):
+        for dx, value in ((-width / 2, median), (width / 2, p95)):
+            ax.annotate(f"{value:.0f}" if value >= 10 else f"{value:.1f}", (x + dx, value),
+                        textcoords="offset points", xytext=(0, 3), ha="center", fontsize=8)
+    ax.set_xticks(xs, [SERVER_LABELS[kind] for kind in kinds], fontsize=9)
+    ax.set_ylim(0, max(p95s) * 1.18)
+    ax.set_ylabel("latency per request (ms)")
+    legend = ax.legend(fontsize=8, loc="upper right", frameon=False)
+    for handle in legend.legend_handles:
+        handle.set_facecolor("#777777")
+        handle.set_edgecolor("#777777")
+    _tidy(ax)
