@@ -28,7 +28,7 @@ CHILD_START_SECONDS = 60.0  # a spawn child re-imports the lab: generous, but bo
 Progress = Callable[[int, int], None]
 
 
-def _check_seconds(name: str, seconds, low: float = 0.05, high: float = MAX_SECONDS) -> float:
+def check_seconds(name: str, seconds, low: float = 0.05, high: float = MAX_SECONDS) -> float:
     if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not low <= seconds <= high:
         raise ValueError(f"{name} must be a number of seconds from {low:g} to {high:g}, got {seconds!r}")
     return float(seconds)
@@ -210,7 +210,7 @@ def responsiveness(seconds: float = 0.8, modes=MODES, progress: runner.Progress 
                    ) -> Responsiveness:
     """The computation (about `seconds` long) in each mode, beside a loop handling an event
     every 10 ms; every event's delay and the progress the loop could show."""
-    seconds = _check_seconds("seconds", seconds, 0.1, MAX_SECONDS)
+    seconds = check_seconds("seconds", seconds, 0.1, MAX_SECONDS)
     modes = tuple(modes)
     if not modes or any(mode not in MODES for mode in modes):
         raise ValueError(f"modes must be a non-empty list of {', '.join(MODES)}; got {modes!r}")
@@ -240,23 +240,19 @@ def responsiveness_verdict(result: Responsiveness) -> str:
     """One sentence per mode, from the measured delays."""
     parts = []
     for mode, run in result.runs.items():
-        parts.append(f"{mode}: events waited {run.median_delay * 1000:.1f} ms (median), "
+        parts.append(f"{mode} ({run.work_seconds:.1f} s): events waited {run.median_delay * 1000:.1f} ms (median), "
                      f"{run.max_delay * 1000:.0f} ms at worst, progress drawn "
                      f"{run.progress_seen} of {run.steps} times")
-    text = f"On this machine, during a computation of about {_shortest(result):.1f} s — " + "; ".join(parts) + "."
+    text = "On this machine, while the computation ran — " + "; ".join(parts) + "."
     inline, thread = result.runs.get("main thread"), result.runs.get("background thread")
     if inline and thread and inline.max_delay > 0:
-        text += (f" On the main thread the UI froze for {inline.max_delay:.2f} s, the whole "
+        text += (f" On the main thread the UI froze for {inline.max_delay:.2f} s, as long as the "
                  f"computation; beside a thread its worst wait was "
                  f"{inline.max_delay / max(thread.max_delay, 1e-6):.0f}× shorter.")
     if "process" in result.runs and result.usable_cpus < 2:
         text += (" With 1 usable CPU the process shares it with the UI, so the operating system "
                  "splits the time between them.")
     return text
-
-
-def _shortest(result: Responsiveness) -> float:
-    return min(run.work_seconds for run in result.runs.values())
 
 
 # --- cancellation -------------------------------------------------------------------------------
@@ -284,8 +280,9 @@ CANCEL_WAYS = ("main thread", "cooperative thread", "thread in one C call", "pro
 
 
 def cancelling(seconds: float = 0.6, progress: runner.Progress | None = None) -> Cancelling:
-    """Ask each way of running a `seconds`-long computation to stop halfway; time the stop."""
-    seconds = _check_seconds("seconds", seconds, 0.1, MAX_SECONDS)
+    """Ask each way of running a `seconds`-long computation to stop once it is half done
+    (the single C call, which shows no progress, a quarter of the way in); time the stop."""
+    seconds = check_seconds("seconds", seconds, 0.1, MAX_SECONDS)
     steps = (_cancel_inline, _cancel_cooperative, _cancel_c_call, _cancel_process)
     runs = []
     for index, (way, measure) in enumerate(zip(CANCEL_WAYS, steps)):
@@ -301,53 +298,98 @@ def _left_running() -> int:
 
 
 def _cancel_inline(way: str, seconds: float) -> CancelRun:
-    """The Cancel click is an event: a loop busy computing handles it only afterwards."""
-    with _Ticker(tick=seconds / 2) as ticker:
-        started = time.perf_counter()
-        steps = crunch(_step_iterations(seconds))
-        asked = ticker.events.get(timeout=10)  # the click, posted halfway, seen only now
+    """The learner clicks Cancel when the bar is half full; the click is an event, and a loop
+    busy computing handles it only afterwards."""
+    done, clicks = [0], queue.SimpleQueue()
+
+    def report(count: int, _total: int) -> None:
+        done[0] = count
+
+    clicker = threading.Thread(target=_click_at_half, args=(lambda: done[0], clicks),
+                               name="lab-clicker", daemon=True)
+    started = time.perf_counter()
+    clicker.start()
+    try:
+        steps = crunch(_step_iterations(seconds), progress=report)
         stopped = time.perf_counter()
+    finally:
+        done[0] = STEPS  # the clicker gives up if the work ended first
+        clicker.join(timeout=5)
+    asked = clicks.get(timeout=5)  # the click, posted halfway, read only now
     return CancelRun(way, asked - started, stopped - asked, steps < STEPS, _left_running())
 
 
-def _at_halfway(started: float, seconds: float) -> float:
-    time.sleep(max(0.0, started + seconds / 2 - time.perf_counter()))
+def _click_at_half(read_progress: Callable[[], int], clicks: queue.SimpleQueue) -> None:
+    while read_progress() < STEPS // 2:
+        time.sleep(0.001)
+    clicks.put(time.perf_counter())
+
+
+def _wait_for_half(read_progress: Callable[[], int], alive: Callable[[], bool], timeout: float) -> float:
+    """Wait until the work has done half its slices (what a learner would watch for)."""
+    give_up = time.perf_counter() + timeout
+    while read_progress() < STEPS // 2 and alive():
+        if time.perf_counter() > give_up:
+            raise TimeoutError("the computation did not reach halfway in time")
+        time.sleep(0.001)
     return time.perf_counter()
 
 
 def _cancel_cooperative(way: str, seconds: float) -> CancelRun:
-    stop, done = threading.Event(), []
-    worker = threading.Thread(target=lambda: done.append(crunch(_step_iterations(seconds), stop=stop)),
-                              name="lab-crunch", daemon=True)
+    stop, done, slices = threading.Event(), [0], []
+
+    def report(count: int, _total: int) -> None:
+        done[0] = count
+
+    worker = threading.Thread(
+        target=lambda: slices.append(crunch(_step_iterations(seconds), STEPS, report, stop)),
+        name="lab-crunch", daemon=True)
     started = time.perf_counter()
     worker.start()
-    asked = _at_halfway(started, seconds)
-    stop.set()
-    worker.join(timeout=30)
+    try:
+        asked = _wait_for_half(lambda: done[0], worker.is_alive, 30)
+    finally:
+        stop.set()
+        worker.join(timeout=30)
     stopped = time.perf_counter()
-    return CancelRun(way, asked - started, stopped - asked, bool(done) and done[0] < STEPS,
+    return CancelRun(way, asked - started, stopped - asked, bool(slices) and slices[0] < STEPS,
                      _left_running())
 
 
 def _cancel_c_call(way: str, seconds: float) -> CancelRun:
-    """One hashlib call (it releases the GIL, so the UI stays live) cannot look at a flag."""
-    stop, finished = threading.Event(), []
+    """One hashlib call (it releases the GIL, so the UI stays live) cannot look at a flag.
+
+    Stop is asked a quarter of the way through; if the call was already over, it is timed
+    again twice as long (calibration is only an estimate on a busy machine)."""
     rounds = workloads.calibrate().argument("gil_free", seconds / workloads.DEFAULT_UNIT_SECONDS)
+    for _ in range(4):
+        run = _stop_one_call(way, rounds, seconds / 4)
+        if run is not None:
+            return run
+        rounds *= 2
+    raise RuntimeError("the hashlib call always ended before it could be asked to stop")
+
+
+def _stop_one_call(way: str, rounds: int, ask_after: float) -> CancelRun | None:
+    stop, outcome = threading.Event(), []
 
     def one_call() -> None:
         if stop.is_set():
             return
         workloads.gil_free(rounds)  # the flag can only be checked before and after this call
-        finished.append(not stop.is_set())
+        outcome.append(time.perf_counter())
 
     worker = threading.Thread(target=one_call, name="lab-crunch", daemon=True)
     started = time.perf_counter()
     worker.start()
-    asked = _at_halfway(started, seconds)
+    time.sleep(ask_after)
+    asked = time.perf_counter()
     stop.set()
-    worker.join(timeout=30)
+    worker.join(timeout=60)
     stopped = time.perf_counter()
-    return CancelRun(way, asked - started, stopped - asked, not finished, _left_running())
+    if outcome and outcome[0] < asked:
+        return None  # it had finished before anyone asked
+    return CancelRun(way, asked - started, stopped - asked, not outcome, _left_running())
 
 
 def _cancel_process(way: str, seconds: float) -> CancelRun:
@@ -359,11 +401,11 @@ def _cancel_process(way: str, seconds: float) -> CancelRun:
     try:
         give_up = time.perf_counter() + CHILD_START_SECONDS
         while done.value == 0 and child.is_alive() and time.perf_counter() < give_up:
-            time.sleep(0.002)  # the clock starts when the child computes, not when it imports
+            time.sleep(0.001)  # the clock starts when the child computes, not when it imports
         if done.value == 0:
             raise RuntimeError(_child_failed(child.exitcode))
         started = time.perf_counter()
-        asked = _at_halfway(started, seconds)
+        asked = _wait_for_half(lambda: done.value, child.is_alive, 30)
         child.terminate()
         child.join(timeout=5)
         stopped = time.perf_counter()
@@ -385,7 +427,7 @@ def cancelling_verdict(result: Cancelling) -> str:
     coop, c_call, child = runs["cooperative thread"], runs["thread in one C call"], runs["process"]
     sentences.append(
         f"A thread that checks a flag stopped {coop.stopped_after * 1000:.0f} ms after being asked"
-        + (" (about one slice of its work)" if coop.cancelled else " — but only at its end") + "; "
+        + (" (it looks at the flag after every slice)" if coop.cancelled else " — but only at its end") + "; "
         f"a thread inside one long C call stopped after {c_call.stopped_after * 1000:.0f} ms, "
         + ("when the call returned." if not c_call.cancelled else "early."))
     sentences.append(
@@ -409,7 +451,7 @@ class Job:
                  on_end: Callable[[str], None] | None = None):
         if mode not in JOB_MODES:
             raise ValueError(f"unknown job mode {mode!r}; allowed: {', '.join(JOB_MODES)}")
-        seconds = _check_seconds("seconds", seconds, 0.1, MAX_SECONDS)
+        seconds = check_seconds("seconds", seconds, 0.1, MAX_SECONDS)
         self.mode, self.status = mode, "running"
         self._on_progress, self._on_end = on_progress, on_end
         self._stop = threading.Event()
@@ -488,7 +530,7 @@ def start_job(mode: str, seconds: float = 3.0, on_progress: Progress | None = No
 
 def run_inline(seconds: float = 3.0) -> float:
     """The computation on the calling thread (the panel's main-thread mode); its wall seconds."""
-    seconds = _check_seconds("seconds", seconds, 0.1, MAX_SECONDS)
+    seconds = check_seconds("seconds", seconds, 0.1, MAX_SECONDS)
     started = time.perf_counter()
     crunch(_step_iterations(seconds))
     return time.perf_counter() - started
