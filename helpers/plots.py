@@ -697,3 +697,83 @@ def _server_latency(ax, kinds, loads) -> None:
         handle.set_facecolor("#777777")
         handle.set_edgecolor("#777777")
     _tidy(ax)
+
+
+# --- notebook 05: a responsive UI ------------------------------------------------------------
+
+MODE_COLOURS = {"main thread": "#000000", "background thread": COLOURS["threads"],
+                "process": COLOURS["processes"]}
+
+
+def event_delays(result) -> Figure:
+    """Each event's wait over time, and all waits per mode with median and worst (log ms)."""
+    import numpy as np
+
+    figure = _figure(10, 4)
+    left, right = figure.subplots(1, 2, gridspec_kw={"width_ratios": [3, 2]})
+    floor = 0.01  # ms: waits below this are drawn on the floor of the log axis
+    for mode, run in result.runs.items():
+        colour = MODE_COLOURS.get(mode, COLOURS["sequential"])
+        left.plot(run.posted, np.maximum(np.array(run.delays) * 1000, floor), ".", markersize=4,
+                  color=colour, label=mode)
+    left.set_xlabel("when the event was posted (s after Start)")
+    left.set_ylabel("wait until handled (ms, log scale)")
+    left.set_title(f"an event every {result.tick * 1000:g} ms, handled by the UI loop", fontsize=10)
+    left.legend(fontsize=8, loc="center right")
+    rng = np.random.default_rng(0)
+    for x, (mode, run) in enumerate(result.runs.items()):
+        colour = MODE_COLOURS.get(mode, COLOURS["sequential"])
+        values = np.maximum(np.array(run.delays) * 1000, floor)
+        right.scatter(x + rng.uniform(-0.18, 0.18, len(values)), values, s=7, alpha=0.35, color=colour)
+        right.hlines(max(run.median_delay * 1000, floor), x - 0.3, x + 0.3, color=colour, linewidth=2.5,
+                     label="median" if x == 0 else None)
+        right.scatter([x + 0.34], [run.max_delay * 1000], marker="<", s=40, color=colour,
+                      label="worst (the freeze)" if x == 0 else None)
+        right.annotate(_ms_text(run.max_delay * 1000), (x, run.max_delay * 1000),
+                       textcoords="offset points", xytext=(0, 6), ha="center", fontsize=8)
+    right.axhline(result.switch_interval * 1000, color=COLOURS["usable"], linestyle=":", linewidth=2,
+                  label=f"switch interval = {result.switch_interval * 1000:g} ms")
+    names = [f"{mode.replace(' ', chr(10))}\nprogress {run.progress_seen}/{run.steps}"
+             for mode, run in result.runs.items()]
+    right.set_xticks(range(len(names)), names, fontsize=8)
+    right.set_title("every event's wait, per mode", fontsize=10)
+    right.legend(fontsize=8, loc="lower left")
+    for ax in (left, right):
+        ax.set_yscale("log")
+        _plain_log_labels(ax.yaxis)
+        ax.set_ylim(floor * 0.7, None)
+        _tidy(ax)
+    right.set_ylim(*left.get_ylim())
+    longest = max(run.work_seconds for run in result.runs.values())
+    figure.suptitle(f"A CPU-bound computation (up to {longest:.1f} s) started from a button: "
+                    "how long did the UI's events wait?", fontsize=11)
+    return figure
+
+
+def cancel_times(result) -> Figure:
+    """Time from asking each way of running the work to stop until it had stopped (log ms)."""
+    figure = _figure(9, 3.4)
+    ax = figure.add_subplot()
+    runs = list(result.runs)
+    values = [max(run.stopped_after * 1000, 0.01) for run in runs]
+    colours = [COLOURS["usable"] if run.cancelled else "#999999" for run in runs]
+    ys = range(len(runs))
+    ax.barh(ys, values, color=colours)
+    for y, run, value in zip(ys, runs, values):
+        what = "stopped early" if run.cancelled else "not stopped: ran to its end"
+        ax.annotate(f"{_ms_text(value)} — {what}", (value, y), textcoords="offset points",
+                    xytext=(4, 0), va="center", fontsize=8)
+    ax.set_yticks(list(ys), [run.way for run in runs], fontsize=9)
+    ax.invert_yaxis()
+    ax.set_xscale("log")
+    _plain_log_labels(ax.xaxis)
+    ax.set_xlim(min(values) / 2, max(values) * 40)
+    ax.set_xlabel("from asking to stop until it had stopped (ms, log scale)")
+    ax.set_title("Cancel, pressed while the computation runs (at half its progress)", fontsize=11)
+    _tidy(ax)
+    return figure
+
+
+def _ms_text(ms: float) -> str:
+    """12 ms, 1039 ms, 0.42 ms: whole milliseconds from 10 up, two digits below."""
+    return f"{ms:.0f} ms" if ms >= 10 else f"{ms:.2g} ms"
