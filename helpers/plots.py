@@ -777,3 +777,257 @@ def cancel_times(result) -> Figure:
 def _ms_text(ms: float) -> str:
     """12 ms, 1039 ms, 0.42 ms: whole milliseconds from 10 up, two digits below."""
     return f"{ms:.0f} ms" if ms >= 10 else f"{ms:.2g} ms"
+
+
+# --- notebook 05: data processing (records) ----------------------------------------------------
+
+
+def record_chunking(result) -> Figure:
+    """Seconds to summarise every record against chunksize (log scale), with the plain loop
+    and threads as reference lines and the best chunksize marked."""
+    figure = _figure(7, 3.8)
+    ax = figure.add_subplot()
+    sizes = result.chunksizes
+    millis = [result.seconds[size] * 1000 for size in sizes]
+    ax.axhline(result.sequential * 1000, color=COLOURS["sequential"], linestyle="--", linewidth=1.2,
+               label=f"plain loop ({result.sequential * 1000:.0f} ms)")
+    ax.axhline(result.threads * 1000, color=COLOURS["threads"], linestyle=":", linewidth=1.8,
+               label=f"{result.workers} threads ({result.threads * 1000:.0f} ms)")
+    ax.plot(sizes, millis, marker="o", linewidth=2, color=COLOURS["processes"],
+            label=f"{result.workers} processes ({result.start_method})")
+    best = result.best
+    ax.plot([best], [result.seconds[best] * 1000], marker="*", markersize=16, linestyle="none",
+            color=COLOURS["usable"], label=f"best: chunksize {best:,}")
+    for size, value in zip(sizes, millis):
+        ax.annotate(f"{result.messages(size):,}", (size, value), textcoords="offset points",
+                    xytext=(0, 10), ha="center", fontsize=7, color="#555555")
+    ax.set_xscale("log")
+    names = {result.automatic: "auto", result.records: "all"}
+    ax.set_xticks(sizes, [f"{s:,}\n({names[s]})" if s in names else f"{s:,}" for s in sizes],
+                  fontsize=8)
+    ax.minorticks_off()
+    top = max(millis + [result.sequential * 1000, result.threads * 1000])
+    ax.set_ylim(0, top * 1.15)
+    ax.set_xlabel("chunksize: records per message (log scale); small numbers above points = chunks sent")
+    ax.set_ylabel("time for all records (ms)")
+    ax.set_title(f"summarising {result.records:,} session records: chunksize in a process pool",
+                 fontsize=11)
+    ax.legend(fontsize=8, loc="upper center", ncols=2)
+    _tidy(ax)
+    return figure
+
+
+# --- notebook 06: choosing --------------------------------------------------------------------
+
+SUMMARY_PANELS = (
+    ("cpu", "CPU work in pure Python (holds the GIL)"),
+    ("gil_free", "CPU work in C that releases the GIL (hashlib)"),
+    ("io", "waiting (blocking I/O)"),
+    ("start", "start cost: start and join one worker"),
+    ("transfer", "moving data to another process"),
+    ("memory", "memory per idle worker"),
+    ("races", "shared state: lost updates"),
+)
+
+
+def infographic(summary) -> Figure:
+    """What the series measured on this machine, one panel per claim: 1600 × 1000 px."""
+    from . import summary as _summary
+
+    figure = _figure(16, 10)
+    figure.suptitle(f"Threads vs processes, measured here: {summary.machine_line}",
+                    fontsize=18, fontweight="bold")
+    cells = figure.subfigures(2, 4, wspace=0.04, hspace=0.06).ravel()
+    headlines = _summary.headlines(summary)
+    for cell, (key, claim) in zip(cells, SUMMARY_PANELS):
+        cell.suptitle(claim, fontsize=12, color="#444444")
+        ax = cell.add_subplot()
+        ax.set_title(headlines[key], fontsize=17, fontweight="bold", loc="left")
+        _SUMMARY_DRAW[key](ax, summary, key)
+        ax.tick_params(labelsize=11)
+        _tidy(ax)
+    _summary_key(cells[-1], summary)
+    return figure
+
+
+def _summary_bars(ax, labels, values, colours, unit, log: bool = False) -> None:
+    """Horizontal bars, each labelled with its quoted value (`unit`: one, or one per bar)."""
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+    from .summary import quote
+
+    units = [unit] * len(values) if isinstance(unit, str) else list(unit)
+
+    ys = list(range(len(labels)))
+    shown = [max(v, 1e-9) for v in values] if log else values
+    ax.barh(ys, shown, color=colours, height=0.6)
+    ax.set_yticks(ys, labels, fontsize=12)
+    ax.invert_yaxis()
+    top = max(shown)
+    if log:
+        ax.set_xscale("log")
+        _plain_log_labels(ax.xaxis)
+        ax.set_xlim(min(shown) / 3, top * 30)
+    else:
+        ax.set_xlim(0, max(top, 1e-9) * 1.45)
+        ax.xaxis.set_major_locator(MaxNLocator(4))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x:,.0f}" if abs(x) >= 10 else f"{x:g}"))
+    for y, value, bar, one in zip(ys, values, shown, units):
+        ax.annotate(quote(value, one), (bar, y), textcoords="offset points", xytext=(5, 0),
+                    va="center", fontsize=12, zorder=10,
+                    bbox=dict(facecolor="white", edgecolor="none", pad=2))
+    ax.grid(False, axis="y")
+
+
+def _summary_speedup(ax, summary, kind: str) -> None:
+    backends = ("threads", "processes")
+    values = [summary.speedup(kind, b).value for b in backends]
+    _summary_bars(ax, list(backends), values, [COLOURS[b] for b in backends], "×")
+    usable = summary.usable_cpus
+    ax.axvline(1, color=COLOURS["sequential"], linewidth=1.2)
+    ax.axvline(usable, color=COLOURS["usable"], linestyle=":", linewidth=2.5)
+    ax.set_xlim(0, max(max(values), usable) * 1.45)
+    ax.set_xlabel(f"speedup over sequential (×), {summary.workers[kind]} workers", fontsize=11)
+
+
+def _summary_start(ax, summary, key: str) -> None:
+    values = [summary.process_start.value, summary.thread_start.value / 1000]
+    _summary_bars(ax, [f"process\n({summary.start_method})", "thread"], values,
+                  [COLOURS["processes"], COLOURS["threads"]], ["ms", "ms"], log=True)
+    ax.texts[-1].set_text(summary.thread_start.text)
+    ax.set_xlabel("milliseconds (log scale)", fontsize=11)
+
+
+def _summary_transfer(ax, summary, key: str) -> None:
+    from .sharing import size_label
+
+    values = [summary.shared_rate.value, summary.queue_rate.value]
+    _summary_bars(ax, ["shared\nmemory", "Queue"], values, [COLOURS["usable"], COLOURS["processes"]],
+                  "MB/s")
+    ax.set_xlabel(f"MB/s for {size_label(summary.transfer_bytes)} payloads", fontsize=11)
+
+
+def _summary_memory(ax, summary, key: str) -> None:
+    values = [summary.process_memory.value, max(summary.thread_memory.value, 0.0)]
+    _summary_bars(ax, [f"process\n({summary.start_method})", "thread"], values,
+                  [COLOURS["processes"], COLOURS["threads"]], "MiB")
+    ax.set_xlabel("MiB added per worker (process: PSS, thread: USS)", fontsize=11)
+
+
+def _summary_races(ax, summary, key: str) -> None:
+    values = [summary.lost_racy.value, summary.lost_locked.value]
+    _summary_bars(ax, ["no lock", "with a lock"], values, [COLOURS["processes"], COLOURS["usable"]],
+                  "updates")
+    ax.set_xlim(0, summary.deposits * 1.3)
+    ax.axvline(summary.deposits, color=COLOURS["ideal"], linestyle="--", linewidth=1.5)
+    ax.set_xlabel(f"updates lost of {summary.deposits:,} deposits by 4 threads", fontsize=11)
+
+
+_SUMMARY_DRAW = {"cpu": _summary_speedup, "gil_free": _summary_speedup, "io": _summary_speedup,
+                 "start": _summary_start, "transfer": _summary_transfer,
+                 "memory": _summary_memory, "races": _summary_races}
+
+
+def _summary_key(cell, summary) -> None:
+    """The last cell: how to read the panels."""
+    cell.suptitle("how to read this", fontsize=12, color="#444444")
+    ax = cell.add_subplot()
+    ax.axis("off")
+    lines = [
+        ("measured just now, on this machine;", "#000000"),
+        ("bars: the value written beside them", "#000000"),
+        ("speedup = sequential time ÷ parallel", "#000000"),
+        ("│  black line: 1× (no gain)", COLOURS["sequential"]),
+        (f"┆  green dotted: {summary.usable_cpus} usable CPU"
+         f"{'s' if summary.usable_cpus != 1 else ''}", COLOURS["usable"]),
+        ("┆  grey dashed: every deposit lost", COLOURS["ideal"]),
+        (f"measuring took {summary.seconds:.1f} s", "#444444"),
+    ]
+    for row, (text, colour) in enumerate(lines):
+        ax.text(0.0, 0.95 - row * 0.135, text, fontsize=13, color=colour, va="top",
+                transform=ax.transAxes)
+
+
+def decision_guide(summary) -> Figure:
+    """A flow chart from the kind of work to threads or processes, quoting this machine's numbers."""
+    import textwrap
+
+    from .summary import guide_steps
+
+    backend, then, otherwise = guide_steps(summary)
+    figure = _figure(16, 10)
+    figure.suptitle(f"Threads or processes? Measured here: {summary.machine_line}",
+                    fontsize=17, fontweight="bold")
+    ax = figure.add_subplot()
+    ax.set_xlim(0, 16)
+    ax.set_ylim(0, 9.2)
+    ax.axis("off")
+
+    def box(x, y, w, h, text, colour, size=12.5, bold=False):
+        from matplotlib.patches import FancyBboxPatch
+
+        ax.add_patch(FancyBboxPatch((x, y), w, h, boxstyle="round,pad=0.02,rounding_size=0.15",
+                                    facecolor=colour, edgecolor="#333333", linewidth=1.2))
+        width = max(12, int(w * 72 / size * 1.55))  # characters per line at this font size
+        ax.text(x + w / 2, y + h / 2, textwrap.fill(text, width), ha="center", va="center",
+                fontsize=size, fontweight="bold" if bold else "normal", linespacing=1.3)
+
+    def arrow(start, end, label=""):
+        ax.annotate("", end, start, arrowprops=dict(arrowstyle="-|>", color="#333333", lw=1.6,
+                                                    mutation_scale=18))
+        if label:
+            mid = ((start[0] + end[0]) / 2, (start[1] + end[1]) / 2)
+            across = start[1] == end[1]
+            ax.text(mid[0] + (0 if across else 0.1), mid[1] + (0.1 if across else 0), label,
+                    fontsize=12, fontweight="bold", ha="center" if across else "left",
+                    va="bottom" if across else "center", color="#333333")
+
+    question, answer = "#F0F0F0", {"threads": "#CFE3F3", "processes": "#F7D9C4", "other": "#D4EDE3"}
+    colours = ["threads", "processes", "threads"]
+    ax.text(0.1, 8.95, "Which to use", fontsize=15, fontweight="bold", va="center")
+    rows = [7.25, 5.05, 2.85]
+    qx, qw, qh, ax_, aw, ah = 0.1, 3.6, 1.3, 4.5, 5.3, 1.7
+    for y, step, kind in zip(rows, backend, colours):
+        box(qx, y, qw, qh, step.question, question, bold=True)
+        box(ax_, y - (ah - qh) / 2, aw, ah, step.yes, answer[kind], size=13.5)
+        arrow((qx + qw + 0.03, y + qh / 2), (ax_ - 0.03, y + qh / 2), "yes")
+    for upper, lower in zip(rows, rows[1:]):
+        arrow((qx + qw / 2, upper - 0.03), (qx + qw / 2, lower + qh + 0.03), "no")
+    box(qx, 0.25, ax_ + aw - qx, 1.2, otherwise, answer["other"])
+    arrow((qx + qw / 2, rows[-1] - 0.03), (qx + qw / 2, 1.48), "no")
+
+    ax.plot([10.25, 10.25], [0.2, 9.0], color="#BBBBBB", linewidth=1.2)
+    ax.text(10.6, 8.95, "Then, whichever you chose", fontsize=15, fontweight="bold", va="center")
+    tops = [7.25, 3.05]
+    for top, step in zip(tops, then):
+        box(10.6, top, 5.3, 1.0, step.question, question, bold=True)
+        for x, text, label in ((10.6, step.yes, "yes"), (13.35, step.no, "no")):
+            box(x, top - 2.75, 2.55, 2.2, text, answer["other"], size=12.5)
+            arrow((x + 1.275, top - 0.03), (x + 1.275, top - 0.52), label)
+    return figure
+
+
+def save_png(figure: Figure, path) -> "Path":
+    """Save `figure` as a PNG at its own size (16 × 10 in at 100 dpi → 1600 × 1000 px);
+    return the path written. ValueError for anything but a Figure and a .png file path in an
+    existing, writable folder."""
+    import os
+    from pathlib import Path
+
+    if not isinstance(figure, Figure):
+        raise ValueError(f"figure must be a matplotlib Figure (e.g. plots.infographic(s)), "
+                         f"got {type(figure).__name__}")
+    if isinstance(path, bool) or not isinstance(path, (str, os.PathLike)) or not str(path).strip():
+        raise ValueError(f"path must be a file path ending in .png, e.g. 'my_machine.png', got {path!r}")
+    target = Path(path).expanduser()
+    if target.suffix.lower() != ".png":
+        raise ValueError(f"path must be a file path ending in .png, e.g. 'my_machine.png', got {path!r}")
+    if target.is_dir():
+        raise ValueError(f"path must be a file path ending in .png, not a folder: {path!r}")
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir():
+        raise ValueError(f"path must be in an existing folder; {str(folder)!r} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise ValueError(f"path must be in a folder you can write to; {str(folder)!r} is not writable")
+    figure.savefig(target, format="png", dpi=figure.dpi)
+    return target.resolve()

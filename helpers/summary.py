@@ -93,6 +93,8 @@ def speedup_workers(usable_cpus: int | None = None) -> dict[str, int]:
 
 def measure(progress: runner.Progress | None = None) -> Summary:
     """Quick fresh measurements of every claim of the series, reusing the topic modules."""
+    if progress is not None and not callable(progress):
+        raise ValueError(f"progress must be None or a callable(done, total), got {progress!r}")
     began = time.perf_counter()
     here = machine.describe()
     method = runner.check_start_method(None)
