@@ -26,10 +26,10 @@ MAX_RECORDS = 20_000
 MAX_FILES = 100
 MAX_EVENTS = 1_000
 MAX_REPEATS = 20
-RECORDS = 2_000
+RECORDS = 1_500
 FILES = 6
 EVENTS = 40  # requests per session record, on average
-EXERCISE_RECORDS = 1_500
+EXERCISE_RECORDS = 1_200
 SEED = 2026
 
 _ENDPOINTS = ("/", "/login", "/search", "/api/items/{}", "/api/users/{}", "/static/app.js",
