@@ -1031,3 +1031,69 @@ def save_png(figure: Figure, path) -> "Path":
         raise ValueError(f"path must be in a folder you can write to; {str(folder)!r} is not writable")
     figure.savefig(target, format="png", dpi=figure.dpi)
     return target.resolve()
+
+
+# --- notebook 06: bring your own function (the advisor) ---
+
+
+def advice(result) -> Figure:
+    """The advisor's measurements: speedups per backend and worker count (the chosen backend
+    drawn heavy), how the function spends a call, and what pickling costs beside a call."""
+    if result.problem:
+        import textwrap
+
+        figure = _figure(8, 1.6)
+        ax = figure.add_subplot()
+        ax.axis("off")
+        ax.text(0, 1, f"No advice for {result.task}: nothing to plot.\n"
+                + textwrap.fill(result.problem, 110), va="top", fontsize=9, family="monospace")
+        return figure
+    figure = _figure(11, 3.6)
+    speed, share, cost = figure.subplots(1, 3, width_ratios=[1.5, 1, 1.1])
+    counts = sorted({1} | {w for runs in result.speedups.values() for w in runs})
+    speed.plot(counts, counts, linestyle="--", color=COLOURS["ideal"], label="ideal")
+    speed.axvline(result.usable_cpus, color=COLOURS["usable"], linestyle=":", linewidth=2,
+                  label=f"usable CPUs = {result.usable_cpus}")
+    speed.axhline(1, color=COLOURS["sequential"], linewidth=1.5 if result.choice == "sequential"
+                  else 0.8, label="sequential" + (" (chosen)" if result.choice == "sequential" else ""))
+    top = 1.0
+    for backend, runs in result.speedups.items():
+        runs = {1: 1.0, **runs}  # one worker is the sequential baseline
+        xs = sorted(runs)
+        ys = [runs[x] for x in xs]
+        top = max(top, *ys)
+        chosen = backend == result.choice
+        speed.plot(xs, ys, marker="o", color=COLOURS[backend], linewidth=3.5 if chosen else 1.5,
+                   alpha=1 if chosen else 0.6, label=backend + (" (chosen)" if chosen else ""))
+    speed.set_xscale("log", base=2)
+    speed.set_xticks(counts, [str(c) for c in counts])
+    speed.set_ylim(0, top * 1.15)
+    speed.set_xlabel("workers")
+    speed.set_ylabel("speedup over sequential (×)")
+    speed.set_title(f"{result.task}: measured speedups", fontsize=10)
+    speed.legend(fontsize=8, loc="upper left")
+    _tidy(speed)
+    labels = ["busy on a CPU", "holding the GIL\n(estimate)"]
+    values = [100 * result.cpu_share, 100 * result.gil_held_share]
+    share.bar(labels, values, color=["#E69F00", "#CC79A7"])
+    for x, value in enumerate(values):
+        share.text(x, value + 2, f"{value:.0f}%", ha="center", fontsize=9)
+    share.set_ylim(0, 110)
+    share.set_ylabel("share of a call's wall time (%)")
+    share.set_title(f"one call: it {result.character}", fontsize=10)
+    _tidy(share)
+    names = ["one call", "pickle its\nargument", "pickle its\nresult"]
+    seconds = [result.call_seconds, result.argument_pickle_seconds, result.result_pickle_seconds]
+    millis = [max(s * 1000, 1e-4) for s in seconds]
+    cost.barh(names, millis, color=[COLOURS["sequential"], COLOURS["processes"], COLOURS["processes"]])
+    cost.set_xscale("log")
+    cost.invert_yaxis()
+    sizes = ["", f"{result.argument_bytes:,.0f} B", f"{result.result_bytes:,.0f} B"]
+    for y, (ms, size) in enumerate(zip(millis, sizes)):
+        shown = f"{ms:.3g} ms" if ms >= 1 else f"{ms * 1000:.3g} µs"
+        cost.text(ms, y, f" {shown}  {size}", va="center", fontsize=8)
+    cost.set_xlim(min(millis) / 3, max(millis) * 30)
+    cost.set_xlabel("milliseconds per call (log scale)")
+    cost.set_title("what processes pay to send it", fontsize=10)
+    _tidy(cost)
+    return figure
