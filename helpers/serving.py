@@ -19,6 +19,8 @@ from http.server import BaseHTTPRequestHandler, HTTPServer, ThreadingHTTPServer
 from typing import Iterator
 from urllib.parse import urlsplit
 
+import psutil
+
 from . import machine, runner, workloads
 
 KINDS = ("single", "threads", "threads + process pool")
@@ -208,6 +210,15 @@ def _close_pool(pool: cf.ProcessPoolExecutor) -> None:
             process.join(JOIN_TIMEOUT)
 
 
+def listening(port: int) -> bool:
+    """Whether this process still has a socket listening on `port` (False once a server stopped)."""
+    runner.check_int("port", port, 1, 65535)
+    me = psutil.Process()
+    connections = getattr(me, "net_connections", None) or me.connections  # psutil < 6
+    return any(c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == port
+               for c in connections("tcp"))
+
+
 # --- the load -------------------------------------------------------------------------
 
 
@@ -353,7 +364,7 @@ class Comparison:
         return self.get(handler, kind).throughput / self.get(handler, "single").throughput
 
 
-def compare(clients: int = 16, requests: int = 8, units: float = DEFAULT_UNITS,
+def compare(clients: int = 16, requests: int = 6, units: float = DEFAULT_UNITS,
             progress: runner.Progress | None = None) -> Comparison:
     """io work on single vs threads; cpu work on single vs threads vs threads + process pool."""
     runner.check_int("clients", clients, 1, MAX_CLIENTS)

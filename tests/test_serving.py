@@ -4,7 +4,6 @@ import signal
 import socket
 import threading
 
-import psutil
 import pytest
 
 from helpers import plots, serving
@@ -17,9 +16,7 @@ def nothing_left_behind(no_leftovers):
 
 def _port_is_free(port: int) -> bool:
     """Nobody listens on `port`: a new listening socket can take it (TIME_WAIT aside)."""
-    listening = [c for c in psutil.Process().net_connections("tcp")
-                 if c.status == psutil.CONN_LISTEN and c.laddr.port == port]
-    if listening:
+    if serving.listening(port):
         return False
     with socket.socket() as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as http.server does
@@ -146,6 +143,7 @@ BAD_INPUT_CASES = [
     pytest.param(lambda: serving.load(8080), "url must be a string", id="serving-load-url-int"),
     pytest.param(lambda: serving.fetch("http://127.0.0.1:99999/"), "not a local server",
                  id="serving-fetch-bad-port"),
+    pytest.param(lambda: serving.listening(0), "port must be", id="serving-listening-port-0"),
     pytest.param(lambda: serving.compare(clients=0), "clients must be", id="serving-compare-clients-0"),
     pytest.param(lambda: serving.compare(clients=10**9), "clients must be",
                  id="serving-compare-clients-huge"),
