@@ -56,7 +56,7 @@ def _render(size: int, iterations: int) -> np.ndarray:
         inside = escaped == iterations
         z[inside] = z[inside] ** 2 + c[inside]
         escaped[inside & (np.abs(z) > 2)] = step
-    return (255 * escaped // iterations).astype(np.uint8)
+    return (255 * np.sqrt(escaped / iterations)).astype(np.uint8)  # sqrt: the outer bands show
 
 
 def pad(image: np.ndarray) -> np.ndarray:
@@ -360,9 +360,10 @@ TIE = 1.1  # a runner-up within 10% of the winner's time is a tie on a noisy mac
 def verdict(result: Tiled) -> str:
     """One sentence on the set-up, then one per kernel: which way won here, and by how much."""
     if result.usable_cpus == 1 or result.workers == 1:
-        why = ("this notebook may use only 1 CPU" if result.usable_cpus == 1 else "with 1 worker")
-        opening = (f"On this machine {why}, so nothing could run in parallel: any way above 1× "
-                   "is noise, and any way below pays for its own overhead.")
+        why = ("On this machine this notebook may use only 1 CPU, so nothing" if
+               result.usable_cpus == 1 else "With 1 worker nothing")
+        opening = (f"{why} could run in parallel: any way above 1× is noise, and any way below "
+                   "pays for its own overhead.")
     else:
         opening = (f"On this machine {result.workers} workers on {result.usable_cpus} usable CPUs "
                    f"filtered {result.tiles} tiles of a {result.size}×{result.size} image.")
@@ -373,7 +374,8 @@ def verdict(result: Tiled) -> str:
 
 
 def _ms(seconds: float) -> str:
-    return f"{seconds * 1000:.3g} ms"
+    ms = seconds * 1000
+    return f"{ms:,.0f} ms" if ms >= 100 else f"{ms:.3g} ms"
 
 
 def _kernel_sentence(result: Tiled, kernel: str) -> str:

@@ -1097,3 +1097,62 @@ def advice(result) -> Figure:
     cost.set_title("what processes pay to send it", fontsize=10)
     _tidy(cost)
     return figure
+
+
+# --- notebook 05: image processing in tiles ------------------------------------------------------
+
+IMAGE_WAY_COLOURS = {"sequential": "#000000", "threads": "#0072B2", "processes": "#D55E00",
+               "shared memory": "#E69F00"}
+
+
+def image_before_after(result) -> Figure:
+    """The generated image with its tile boundaries, and the filtered image."""
+    figure = _figure(10, 5.6)
+    before, after = figure.subplots(1, 2)
+    before.imshow(result.before, cmap="gray", vmin=0, vmax=255, interpolation="antialiased")
+    for start, _ in result.bounds[1:]:
+        before.axhline(start - 0.5, color="#56B4E9", linestyle="--", linewidth=1.2, alpha=0.8)
+    tiles = f"{result.tiles} row band{'s' if result.tiles > 1 else ''}"
+    before.set_title(f"before: generated Mandelbrot, {result.size}×{result.size} px,\n"
+                     f"cut into {tiles} (dashed lines)", fontsize=10)
+    after.imshow(result.after, cmap="gray", vmin=0, vmax=255, interpolation="antialiased")
+    after.set_title("after: Sobel edge strength (white = strong edge),\n"
+                    "the same pixels from every way and kernel", fontsize=10)
+    for ax in (before, after):
+        ax.set_xticks([])
+        ax.set_yticks([])
+    return figure
+
+
+def image_times(result) -> Figure:
+    """Wall time of each way, one panel per kernel, each bar labelled with its speedup."""
+    kernels = result.kernels
+    figure = _figure(4.6 * len(kernels) + 0.4, 4.2)
+    axes = figure.subplots(1, len(kernels), squeeze=False)[0]
+    for ax, kernel in zip(axes, kernels):
+        ways = result.ways(kernel)
+        ms = [result.seconds[kernel][way] * 1000 for way in ways]
+        ax.bar(range(len(ways)), ms, color=[IMAGE_WAY_COLOURS[way] for way in ways], width=0.65)
+        ax.axhline(ms[ways.index("sequential")], color=IMAGE_WAY_COLOURS["sequential"], linestyle="--",
+                   linewidth=1, zorder=1)
+        for x, (way, value) in enumerate(zip(ways, ms)):
+            ax.annotate(f"{_image_ms(value)}\n{result.speedup(kernel, way):.2f}×", (x, value),
+                        xytext=(0, 3), textcoords="offset points", ha="center", va="bottom",
+                        fontsize=8, bbox=dict(facecolor="white", edgecolor="none", pad=1))
+        ax.set_xticks(range(len(ways)), [way.replace(" ", "\n") for way in ways])
+        ax.set_ylim(0, max(ms) * 1.25)
+        ax.set_ylabel("wall time (ms, best of repeats)")
+        ax.set_title(f"{kernel} kernel: {_IMAGE_KERNEL_NOTES.get(kernel, '')}", fontsize=10)
+        _tidy(ax)
+        ax.grid(False, axis="x")
+    workers = f"{result.workers} worker{'s' if result.workers > 1 else ''}"
+    figure.suptitle(f"Sobel filter on a {result.size}×{result.size} image in {result.tiles} tiles, "
+                    f"{workers}; dashed: sequential (speedup 1×)", fontsize=10)
+    return figure
+
+
+def _image_ms(ms: float) -> str:
+    return f"{ms:,.0f} ms" if ms >= 100 else f"{ms:.3g} ms"
+
+
+_IMAGE_KERNEL_NOTES = {"python": "pure Python, holds the GIL", "numpy": "NumPy, releases the GIL"}
