@@ -22,6 +22,8 @@ from . import machine, runner, workloads
 MODES = ("main thread", "background thread", "process")
 JOB_MODES = ("thread", "process")
 STEPS = 50  # the computation reports progress this many times
+MAX_STEPS = 10_000
+MAX_ITERATIONS = 10**9  # one slice: minutes of work at most
 MAX_SECONDS = 10.0
 TICK_SECONDS = 0.010
 CHILD_START_SECONDS = 60.0  # a spawn child re-imports the lab: generous, but bounded
@@ -47,6 +49,8 @@ def crunch(iterations: int, steps: int = STEPS, progress: Progress | None = None
     """The long computation: `steps` slices of pure-Python work (holds the GIL).
 
     Reports progress after each slice; returns how many slices ran (fewer if `stop` was set)."""
+    runner.check_int("iterations", iterations, 1, MAX_ITERATIONS)
+    runner.check_int("steps", steps, 1, MAX_STEPS)
     done = 0
     for done in range(1, steps + 1):
         workloads.cpu(iterations)

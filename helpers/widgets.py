@@ -232,9 +232,10 @@ class ResponsivePanel(w.VBox):
 
     def stop(self, timeout: float = 10.0) -> None:
         """Cancel whatever runs and wait for it: nothing is left running afterwards."""
-        if self.job is not None:
-            self.job.cancel()
-            self.job.wait(timeout)
+        job = getattr(self, "job", None)  # None too when __init__ refused its arguments
+        if job is not None:
+            job.cancel()
+            job.wait(timeout)
 
     def close(self) -> None:
         self.stop()
