@@ -275,3 +275,22 @@ class ResponsivePanel(w.VBox):
 def responsive_panel(seconds: float = 3.0, mode: str = "background thread") -> ResponsivePanel:
     """The notebook 05 panel: mode, Start, Cancel, progress, and a slider to feel the freeze."""
     return ResponsivePanel(seconds, mode)
+
+
+# --- notebook 05: image processing in tiles ------------------------------------------------------
+
+
+def image_panel() -> Panel:
+    """Filter the image with one kernel and one way, beside sequential: kernel, way, workers, size."""
+    from . import images
+
+    controls = {
+        "kernel": w.Dropdown(options=[(images.KERNEL_TITLES[k], k) for k in images.KERNELS],
+                             value="python", description="kernel"),
+        "way": w.Dropdown(options=list(images.WAYS[1:]), value="processes", description="way"),
+        "workers": worker_slider(),
+        "size": w.IntSlider(value=images.DEFAULT_SIZE, min=images.MIN_SIZE, max=images.MAX_SIZE,
+                            step=16, description="size (px)"),
+    }
+    return Panel(images.trial, plots.image_times, images.verdict, controls,
+                 title="Try it yourself: filter the image in tiles")
