@@ -51,7 +51,7 @@ def run(make: Callable[[], Awaitable], timeout: float = 30.0):
         raise ValueError(f"timeout must be a number of seconds above 0 and at most 600, got {timeout!r}")
     loop = asyncio.new_event_loop()
     box: dict = {}
-    task_made = threading.Event()
+    task_made, finished = threading.Event(), threading.Event()
 
     def main() -> None:
         try:
@@ -64,17 +64,22 @@ def run(make: Callable[[], Awaitable], timeout: float = 30.0):
             box["error"] = error
         finally:
             task_made.set()
-            _close(loop)
+            try:
+                _close(loop)
+            finally:
+                finished.set()
 
+    # Waits use our own Event, not Thread.join: on 3.11 a join cut short by Ctrl+C marks the
+    # thread stopped while it still runs, and every later join returns at once.
     thread = threading.Thread(target=main, name="lab-aio-loop", daemon=True)
     try:
         thread.start()
-        thread.join(timeout + GRACE_SECONDS)
-        if thread.is_alive():
+        if not finished.wait(timeout + GRACE_SECONDS):
             raise TimeoutError(f"the coroutine did not finish within {timeout:g} s")
     except BaseException:
-        _stop(loop, box, task_made, thread)
+        _stop(loop, box, task_made, finished)
         raise
+    thread.join(GRACE_SECONDS)
     if "error" in box:
         error = box["error"]
         if isinstance(error, asyncio.TimeoutError):
@@ -89,17 +94,17 @@ async def _awaitable(value):
     return await value
 
 
-def _stop(loop, box, task_made, thread) -> None:
+def _stop(loop, box, task_made, finished) -> None:
     """Cancel the loop's main task from outside, then wait (bounded) for its thread to end."""
-    task_made.wait(GRACE_SECONDS)
+    if not task_made.wait(GRACE_SECONDS):
+        return  # the thread never got going
     task = box.get("task")
     if task is not None:
         try:
             loop.call_soon_threadsafe(task.cancel)
         except RuntimeError:  # the loop closed in the meantime: nothing left to cancel
             pass
-    if thread.ident is not None:
-        thread.join(GRACE_SECONDS)
+    finished.wait(GRACE_SECONDS)
 
 
 def _close(loop) -> None:
@@ -145,16 +150,28 @@ def _thread_round(n: int, wait: float, memory: str | None, deadline: float) -> R
     """N threads held at a gate, then each in `workloads.io` (a blocking sleep) until `wait`
     after the release: all N replies are due at the same moment."""
     gate, stop, all_in = threading.Event(), threading.Event(), threading.Event()
-    arrived, lock, ends, ends_at = [0], threading.Lock(), [], [0.0]
+    arrived, ends, ends_at = [0], [], [0.0]
+    running, changed = [0], threading.Condition()  # launched and not yet out of waiter()
 
     def waiter() -> None:
-        with lock:
-            arrived[0] += 1
-            if arrived[0] == n:
-                all_in.set()
-        if gate.wait(GATE_SECONDS) and not stop.is_set():
-            workloads.io(max(0.0, ends_at[0] - time.perf_counter()))
-            ends.append(time.perf_counter())
+        try:
+            with changed:
+                arrived[0] += 1
+                if arrived[0] == n:
+                    all_in.set()
+            if gate.wait(GATE_SECONDS) and not stop.is_set():
+                workloads.io(max(0.0, ends_at[0] - time.perf_counter()))
+                ends.append(time.perf_counter())
+        finally:
+            with changed:
+                running[0] -= 1
+                changed.notify_all()
+
+    def all_out(seconds: float) -> bool:
+        # Our own count, not Thread.join: on 3.11 a join cut short by Ctrl+C marks the thread
+        # stopped while it still runs, and every later join of it returns at once.
+        with changed:
+            return changed.wait_for(lambda: running[0] == 0, seconds)
 
     threads = [threading.Thread(target=waiter, name=f"lab-aio-thread-{i}", daemon=True)
                for i in range(n)]
@@ -162,7 +179,14 @@ def _thread_round(n: int, wait: float, memory: str | None, deadline: float) -> R
         try:
             started = time.perf_counter()
             for thread in threads:
-                thread.start()
+                with changed:
+                    running[0] += 1
+                try:
+                    thread.start()
+                except RuntimeError:  # the OS refused a thread: it will never count itself out
+                    with changed:
+                        running[0] -= 1
+                    raise
             if not all_in.wait(_left(deadline)):
                 raise TimeoutError(f"only {arrived[0]} of {n} threads started in time")
             start_seconds = (time.perf_counter() - started) / n
@@ -170,17 +194,17 @@ def _thread_round(n: int, wait: float, memory: str | None, deadline: float) -> R
             released = time.perf_counter()
             ends_at[0] = released + wait
             gate.set()
-            for thread in threads:
-                thread.join(_left(deadline))
+            if not all_out(_left(deadline)):
+                raise TimeoutError(f"only {len(ends)} of {n} thread waits finished in time")
         except BaseException:
             stop.set()
             gate.set()
+            all_out(wait + GRACE_SECONDS)
+            raise
+        finally:
             for thread in threads:
                 if thread.ident is not None:
-                    thread.join(wait + GRACE_SECONDS)
-            raise
-    if len(ends) < n or any(t.is_alive() for t in threads):
-        raise TimeoutError(f"only {len(ends)} of {n} thread waits finished in time")
+                    thread.join(GRACE_SECONDS)  # each is out of waiter(): only its exit is left
     return Round("threads", n, start_seconds, max(ends) - released, _per(added, n))
 
 
