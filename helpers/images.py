@@ -194,11 +194,11 @@ def tiled(size: int = DEFAULT_SIZE, workers: int | None = None, tiles: int | Non
     check_size(size)
     usable = machine.usable_cpus().value
     workers = usable if workers is None else workers
-    runner.check_workers(workers, "processes")
-    runner.check_workers(workers, "threads")
+    kernels, ways = _checked(kernels, check_kernel, "kernel"), _checked(ways, check_way, "way")
+    uses_processes = bool({"processes", "shared memory"} & set(ways))
+    runner.check_workers(workers, "processes" if uses_processes else "threads")
     tiles = workers if tiles is None else tiles
     runner.check_int("tiles", tiles, 1, min(MAX_TILES, size))
-    kernels, ways = _checked(kernels, check_kernel, "kernel"), _checked(ways, check_way, "way")
     runner.check_int("repeats", repeats, 1, MAX_REPEATS)
     method = runner.check_start_method(start_method)
     if "shared memory" in ways:
