@@ -1156,3 +1156,68 @@ def _image_ms(ms: float) -> str:
 
 
 _IMAGE_KERNEL_NOTES = {"python": "pure Python, holds the GIL", "numpy": "NumPy, releases the GIL"}
+
+
+# --- notebook 06: asyncio ------------------------------------------------------------------------
+
+AIO_COLOURS = {"threads": COLOURS["threads"], "asyncio": "#E69F00"}
+
+
+def aio_comparison(result) -> Figure:
+    """Threads vs asyncio: throughput against concurrency, start cost and memory per waiter."""
+    figure = _figure(12, 4)
+    left, middle, right = figure.subplots(1, 3, width_ratios=[1.3, 0.8, 1.1])
+    _aio_throughput(left, result)
+    n = result.memory_at
+    starts = [result.start_seconds[b][result.concurrency.index(n)] * 1e6 for b in AIO_COLOURS]
+    _aio_bars(middle, list(AIO_COLOURS), starts, list(AIO_COLOURS.values()), "{:.3g} µs")
+    middle.set_ylabel("time to start one waiter (µs, log scale)")
+    middle.set_title(f"start cost, {n:,} waiters", fontsize=10)
+    labels, values, colours = [], [], []
+    for backend, colour in AIO_COLOURS.items():
+        for field, name in (("uss_per_task", "USS"), ("traced_per_task", "Python heap")):
+            labels.append(f"{backend}\n{name}")
+            values.append(getattr(result, field)[backend] / 1024)
+            colours.append(colour)
+    _aio_bars(right, labels, values, colours, "{:.3g} KiB")
+    right.set_ylabel("memory per waiter (KiB, log scale)")
+    right.set_title(f"memory per waiter, {n:,} held at once", fontsize=10)
+    figure.suptitle(f"the same waits of {result.wait * 1000:g} ms: N threads in time.sleep vs "
+                    f"N asyncio tasks in asyncio.sleep (median of the rounds)", fontsize=10)
+    return figure
+
+
+def _aio_throughput(ax, result) -> None:
+    xs = result.concurrency
+    ax.plot(xs, result.ideal(), linestyle="--", color=COLOURS["ideal"],
+            label="ideal: every wait at once")
+    for backend, colour in AIO_COLOURS.items():
+        ax.plot(xs, result.throughput(backend), marker="o", linewidth=2, color=colour,
+                label=backend)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xticks(list(xs), [f"{x:,}" for x in xs])
+    ax.minorticks_off()
+    _plain_log_labels(ax.yaxis)
+    ax.set_xlabel("waits in flight at once (log scale)")
+    ax.set_ylabel("waits completed per second (log scale)")
+    ax.set_title("throughput", fontsize=10)
+    ax.legend(fontsize=8, loc="upper left")
+    _tidy(ax)
+
+
+def _aio_bars(ax, labels, values, colours, fmt: str) -> None:
+    """Log-scale bars; a value too small to measure is drawn as a mark and labelled."""
+    shown = [v for v in values if v > 0]
+    floor = min(shown) / 10 if shown else 0.01
+    xs = range(len(labels))
+    ax.bar(xs, [max(v, floor) for v in values], color=colours, bottom=0)
+    for x, value in zip(xs, values):
+        text = fmt.format(value) if value > floor else "≈ 0\n(not seen)"
+        ax.annotate(text, (x, max(value, floor)), textcoords="offset points", xytext=(0, 3),
+                    ha="center", fontsize=8)
+    ax.set_xticks(list(xs), labels, fontsize=8)
+    ax.set_yscale("log")
+    ax.set_ylim(floor, max(shown or [1]) * 4)
+    _plain_log_labels(ax.yaxis)
+    _tidy(ax)
