@@ -657,9 +657,10 @@ def web_server(result) -> Figure:
         left.set_title(f"{what[handler]}: throughput", fontsize=10)
         _server_latency(right, kinds, loads)
         right.set_title(f"{what[handler]}: latency", fontsize=10)
+    rounds = f", best of {result.repeats} rounds" if result.repeats > 1 else ""
     figure.suptitle(f"a server on 127.0.0.1 under {result.clients} concurrent clients × "
-                    f"{result.requests} requests each (higher throughput and lower latency are better)",
-                    fontsize=10)
+                    f"{result.requests} requests each{rounds}\n"
+                    "higher throughput and lower latency are better", fontsize=10)
     return figure
 
 

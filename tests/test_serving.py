@@ -80,11 +80,11 @@ def test_a_stopped_server_refuses_and_load_reports_it():
 
 def test_compare_runs_every_pair_reports_progress_and_draws():
     seen = []
-    result = serving.compare(clients=4, requests=2, units=0.2,
+    result = serving.compare(clients=4, requests=2, units=0.2, repeats=2,
                              progress=lambda done, total: seen.append((done, total)))
     assert [(s.handler, s.kind) for s in result.runs] == list(serving.PLAN)
-    assert seen[-1] == (len(serving.PLAN), len(serving.PLAN))
-    assert all(s.load.total == 8 for s in result.runs)
+    assert seen[-1] == (2 * len(serving.PLAN), 2 * len(serving.PLAN))
+    assert all(s.load.total == 8 and s.others_busy >= 0 for s in result.runs)
     assert result.kinds("cpu") == list(serving.KINDS)
     text = serving.verdict(result)
     assert "io" in text and "cpu" in text and "On this machine" in text
@@ -99,7 +99,7 @@ def _fake(io_gain: float, cpu_threads: float, cpu_pool: float, usable: int) -> s
     runs = [serving.Served("io", "single", load(100)), serving.Served("io", "threads", load(100 * io_gain)),
             serving.Served("cpu", "single", load(100)), serving.Served("cpu", "threads", load(100 * cpu_threads)),
             serving.Served("cpu", "threads + process pool", load(100 * cpu_pool))]
-    return serving.Comparison(16, 10, 5.0, usable, usable, "forkserver", tuple(runs))
+    return serving.Comparison(16, 10, 2, 5.0, usable, usable, "forkserver", tuple(runs))
 
 
 def test_verdicts_follow_the_numbers():
@@ -107,6 +107,10 @@ def test_verdicts_follow_the_numbers():
     assert "threads multiplied" in good and "about the same" in good and "1.9×" in good
     flat = serving.verdict(_fake(1.1, 1.0, 1.05, 2))
     assert "did not multiply" in flat and "only" in flat
+    crowded = _fake(8.0, 1.0, 1.05, 2)
+    crowded = serving.Comparison(**{**crowded.__dict__, "runs": tuple(
+        serving.Served(s.handler, s.kind, s.load, 1.5) for s in crowded.runs)})
+    assert "other programs kept 1.5 CPUs busy" in serving.cpu_verdict(crowded)
     one_cpu = serving.cpu_verdict(_fake(8.0, 1.0, 0.95, 1))
     assert "1 usable CPU" in one_cpu and "cannot help" in one_cpu
 
@@ -149,6 +153,10 @@ BAD_INPUT_CASES = [
                  id="serving-compare-clients-huge"),
     pytest.param(lambda: serving.compare(requests=0), "requests must be",
                  id="serving-compare-requests-0"),
+    pytest.param(lambda: serving.compare(repeats=0), "repeats must be",
+                 id="serving-compare-repeats-0"),
+    pytest.param(lambda: serving.compare(repeats=10**9), "repeats must be",
+                 id="serving-compare-repeats-huge"),
     pytest.param(lambda: serving.compare(units=-1), "units must be", id="serving-compare-units"),
 ]
 
