@@ -26,10 +26,10 @@ MAX_RECORDS = 20_000
 MAX_FILES = 100
 MAX_EVENTS = 1_000
 MAX_REPEATS = 20
-RECORDS = 1_500
+RECORDS = 1_200
 FILES = 6
 EVENTS = 40  # requests per session record, on average
-EXERCISE_RECORDS = 1_200
+EXERCISE_RECORDS = 1_000
 SEED = 2026
 
 _ENDPOINTS = ("/", "/login", "/search", "/api/items/{}", "/api/users/{}", "/static/app.js",
@@ -292,25 +292,24 @@ def _ms(seconds: float) -> str:
 
 
 def chunking_verdict(result: Chunking) -> str:
-    """One sentence on this machine: the best chunksize, what chunksize 1 lost, and why."""
+    """On this machine: the best chunksize, what chunksize 1 lost and why, idle workers."""
     best, smallest, largest = result.best, min(result.seconds), max(result.seconds)
     text = (f"On this machine, {result.records:,} records took {_ms(result.sequential)} in a plain "
             f"loop and {_ms(result.threads)} on {result.workers} threads; on {result.workers} "
             f"{result.start_method} processes the best chunksize was {best:,} "
             f"({_plural(result.messages(best), 'chunk')}, {_ms(result.seconds[best])}, "
-            f"{result.speedup(best):.2f}× the loop)")
+            f"{result.speedup(best):.2f}× the loop).")
     if smallest != best:
         lost = result.seconds[smallest] / result.seconds[best]
-        text += (f"; chunksize {smallest} sent {_plural(result.messages(smallest), 'chunk')} and "
-                 f"took {lost:.1f}× as long, about {result.per_message_ms():.2f} ms per extra "
-                 "chunk: each chunk is a round trip (pickle the records, write them to a pipe, "
-                 "wake a worker, pickle the summaries back)")
+        text += (f" Chunksize {smallest} sent {_plural(result.messages(smallest), 'chunk')} and took "
+                 f"{lost:.1f}× as long, about {result.per_message_ms():.2f} ms per extra chunk: each "
+                 "chunk is a round trip (pickle the records, write them to a pipe, wake a worker, "
+                 "pickle the summaries back).")
     if result.messages(largest) < result.workers and largest != best:
         idle = result.workers - result.messages(largest)
-        text += (f"; chunksize {largest:,} made only {_plural(result.messages(largest), 'chunk')} "
+        text += (f" Chunksize {largest:,} made only {_plural(result.messages(largest), 'chunk')} "
                  f"for {result.workers} workers, so {_plural(idle, 'worker')} sat idle "
-                 f"({_ms(result.seconds[largest])})")
-    text += "."
+                 f"({_ms(result.seconds[largest])}).")
     if result.usable_cpus == 1:
         text += (" With one usable CPU the worker processes take turns on it, so no chunksize "
                  "can beat the plain loop: the best one only wastes the least.")
