@@ -720,7 +720,8 @@ def event_delays(result) -> Figure:
     left.set_xlabel("when the event was posted (s after Start)")
     left.set_ylabel("wait until handled (ms, log scale)")
     left.set_title(f"an event every {result.tick * 1000:g} ms, handled by the UI loop", fontsize=10)
-    left.legend(fontsize=8, loc="center right")
+    top = max(run.max_delay for run in result.runs.values()) * 1000 * 30  # room for the legend
+    left.legend(fontsize=8, loc="upper right", ncol=3)
     rng = np.random.default_rng(0)
     for x, (mode, run) in enumerate(result.runs.items()):
         colour = MODE_COLOURS.get(mode, COLOURS["sequential"])
@@ -742,9 +743,8 @@ def event_delays(result) -> Figure:
     for ax in (left, right):
         ax.set_yscale("log")
         _plain_log_labels(ax.yaxis)
-        ax.set_ylim(floor * 0.7, None)
+        ax.set_ylim(floor * 0.7, top)
         _tidy(ax)
-    right.set_ylim(*left.get_ylim())
     longest = max(run.work_seconds for run in result.runs.values())
     figure.suptitle(f"A CPU-bound computation (up to {longest:.1f} s) started from a button: "
                     "how long did the UI's events wait?", fontsize=11)

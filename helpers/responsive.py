@@ -210,7 +210,7 @@ def _stop_child(child) -> None:
 _RUNNERS = {"main thread": _inline, "background thread": _threaded, "process": _in_process}
 
 
-def responsiveness(seconds: float = 0.8, modes=MODES, progress: runner.Progress | None = None
+def responsiveness(seconds: float = 0.6, modes=MODES, progress: runner.Progress | None = None
                    ) -> Responsiveness:
     """The computation (about `seconds` long) in each mode, beside a loop handling an event
     every 10 ms; every event's delay and the progress the loop could show."""
@@ -283,7 +283,7 @@ class Cancelling:
 CANCEL_WAYS = ("main thread", "cooperative thread", "thread in one C call", "process")
 
 
-def cancelling(seconds: float = 0.6, progress: runner.Progress | None = None) -> Cancelling:
+def cancelling(seconds: float = 0.4, progress: runner.Progress | None = None) -> Cancelling:
     """Ask each way of running a `seconds`-long computation to stop once it is half done
     (the single C call, which shows no progress, a quarter of the way in); time the stop."""
     seconds = check_seconds("seconds", seconds, 0.1, MAX_SECONDS)
