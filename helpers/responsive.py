@@ -386,10 +386,12 @@ def _stop_one_call(way: str, rounds: int, ask_after: float) -> CancelRun | None:
     worker = threading.Thread(target=one_call, name="lab-crunch", daemon=True)
     started = time.perf_counter()
     worker.start()
-    time.sleep(ask_after)
-    asked = time.perf_counter()
-    stop.set()
-    worker.join(timeout=60)
+    try:
+        time.sleep(ask_after)
+        asked = time.perf_counter()
+    finally:  # on an interrupt too: the call cannot be stopped, only waited for
+        stop.set()
+        worker.join(timeout=60)
     stopped = time.perf_counter()
     if outcome and outcome[0] < asked:
         return None  # it had finished before anyone asked
