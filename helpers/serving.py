@@ -384,7 +384,7 @@ def compare(clients: int = 16, requests: int = 4, units: float = DEFAULT_UNITS, 
         urls = {}
         for handler, kind in PLAN:
             urls[handler, kind] = stack.enter_context(server(kind, handler, units)).url
-            load(urls[handler, kind], clients, 1)  # warm-up: first connections, the pool
+            load(urls[handler, kind], min(clients, 2), 1)  # warm-up: first connections, the pool
         for repeat in range(repeats):
             for done, (handler, kind) in enumerate(PLAN):
                 before = _cpu_seconds()
@@ -443,20 +443,21 @@ def cpu_verdict(result: Comparison) -> str:
     else:
         first = f"threads gave {threads:.2f}× the single server's throughput"
     usable = result.usable_cpus
+    pool = f"a pool of {result.pool_workers} {result.start_method} processes behind the threads"
     if usable == 1:
         second = (f"with 1 usable CPU a process pool cannot help ({pooled:.2f}×): there is no "
                   f"second core for its worker to compute on")
     elif pooled >= 1.3:
-        second = (f"a pool of {result.pool_workers} {result.start_method} processes behind the "
-                  f"threads gave {pooled:.1f}× (the ceiling is {usable}×, the usable CPUs)")
+        second = f"{pool} gave {pooled:.1f}× (the ceiling is {usable}×, the usable CPUs)"
     else:
-        second = (f"a pool of {result.pool_workers} {result.start_method} processes behind the "
-                  f"threads gave only {pooled:.2f}× of a possible {usable}×")
-        others = max(s.others_busy for s in result.runs if s.handler == "cpu")
-        if others >= 0.5:
-            second += (f" — other programs kept {others:.1f} CPUs busy meanwhile, leaving its "
-                       f"workers little to compute on (run it again when the machine is quieter)")
-    return f"On this machine, for a computing (cpu) handler, {first}; {second}."
+        second = f"{pool} gave only {pooled:.2f}× of a possible {usable}×"
+    others = max(s.others_busy for s in result.runs if s.handler == "cpu")
+    third = ""
+    if others >= 0.5:
+        third = (f" Careful: other programs kept {others:.1f} CPUs busy during these runs, "
+                 f"taking cores and time slices from the server; run it again when the machine "
+                 f"is quieter.")
+    return f"On this machine, for a computing (cpu) handler, {first}; {second}.{third}"
 
 
 def verdict(result: Comparison) -> str:
