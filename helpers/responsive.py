@@ -122,6 +122,8 @@ class ModeRun:
 
 @dataclass(frozen=True)
 class Responsiveness:
+    """One ModeRun per mode, and the conditions they ran under."""
+
     runs: dict[str, ModeRun]
     tick: float
     switch_interval: float
@@ -275,6 +277,8 @@ class CancelRun:
 
 @dataclass(frozen=True)
 class Cancelling:
+    """One CancelRun per way of running the work."""
+
     runs: tuple[CancelRun, ...]
     work_seconds: float
     start_method: str
