@@ -23,7 +23,7 @@ from . import machine, runner, shm
 KERNELS = ("python", "numpy")
 KERNEL_TITLES = {"python": "pure Python (holds the GIL)", "numpy": "NumPy (releases the GIL)"}
 WAYS = ("sequential", "threads", "processes", "shared memory")
-DEFAULT_SIZE = 1200  # the pure-Python filter takes about half a second on a 2020s laptop core
+DEFAULT_SIZE = 1024  # the pure-Python filter takes about a third of a second on one core here
 MIN_SIZE, MAX_SIZE = 16, 2000
 MAX_TILES = 64
 MAX_REPEATS = 20

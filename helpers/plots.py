@@ -921,7 +921,7 @@ def _summary_races(ax, summary, key: str) -> None:
                   "updates")
     ax.set_xlim(0, summary.deposits * 1.3)
     ax.axvline(summary.deposits, color=COLOURS["ideal"], linestyle="--", linewidth=1.5)
-    ax.set_xlabel(f"updates lost of {summary.deposits:,} deposits by 4 threads", fontsize=11)
+    ax.set_xlabel(f"updates lost of {summary.deposits:,} deposits by threads", fontsize=11)
 
 
 _SUMMARY_DRAW = {"cpu": _summary_speedup, "gil_free": _summary_speedup, "io": _summary_speedup,
@@ -1128,7 +1128,7 @@ def image_before_after(result) -> Figure:
 def image_times(result) -> Figure:
     """Wall time of each way, one panel per kernel, each bar labelled with its speedup."""
     kernels = result.kernels
-    figure = _figure(4.6 * len(kernels) + 0.4, 4.2)
+    figure = _figure(4.8 * len(kernels) + 0.4, 4.4)
     axes = figure.subplots(1, len(kernels), squeeze=False)[0]
     for ax, kernel in zip(axes, kernels):
         ways = result.ways(kernel)
@@ -1147,8 +1147,8 @@ def image_times(result) -> Figure:
         _tidy(ax)
         ax.grid(False, axis="x")
     workers = f"{result.workers} worker{'s' if result.workers > 1 else ''}"
-    figure.suptitle(f"Sobel filter on a {result.size}×{result.size} image in {result.tiles} tiles, "
-                    f"{workers}; dashed: sequential (speedup 1×)", fontsize=10)
+    figure.suptitle(f"Sobel filter on a {result.size}×{result.size} image: {result.tiles} tiles, "
+                    f"{workers}\n(dashed line: sequential, speedup 1×)", fontsize=10)
     return figure
 
 
