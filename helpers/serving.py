@@ -292,9 +292,10 @@ def load(url: str, clients: int = 16, requests: int = 8, timeout: float = 60.0) 
         if any(thread.is_alive() for thread in threads):
             raise TimeoutError(f"the load did not finish within {timeout:g} s")
     finally:
-        stop.set()
+        stop.set()  # clients stop after their current request, which SOCKET_TIMEOUT bounds
+        last = time.perf_counter() + SOCKET_TIMEOUT
         for thread in threads:
-            thread.join(SOCKET_TIMEOUT)
+            thread.join(max(0.0, last - time.perf_counter()))
     if errors:
         raise RuntimeError(f"{len(errors)} client(s) failed; first: {errors[0]!r}") from errors[0]
     return Load(clients, requests, tuple(x for mine in latencies for x in mine), wall)
