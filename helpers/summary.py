@@ -14,7 +14,7 @@ from .gil import switch_interval
 KINDS = workloads.KINDS
 BACKENDS = ("threads", "processes")
 TRANSFER_BYTES = sharing.MiB          # one payload size for the transfer figures
-RACE_THREADS, RACE_DEPOSITS = 4, 50_000
+RACE_THREADS, RACE_DEPOSITS, RACE_TRIALS = 4, 50_000, 3
 START_REPEATS = 3
 FASTER = 1.3                          # below this a speedup is within noise and start-up cost
 
@@ -40,7 +40,7 @@ def quote(value: float, unit: str) -> str:
     if unit in ("µs", "MB/s", "updates"):
         return f"{value:,.0f} {unit}" if unit != "updates" else f"{value:,.0f}"
     if unit == "ms":
-        return f"{value:.0f} ms" if value >= 100 else f"{value:.1f} ms"
+        return f"{value:,.0f} ms" if value >= 100 else f"{value:.1f} ms"
     if unit == "MiB":
         return f"{value * 1024:,.0f} KiB" if abs(value) < 1 else f"{value:.1f} MiB"
     return f"{value:g} {unit}"
@@ -116,7 +116,7 @@ def measure(progress: runner.Progress | None = None) -> Summary:
         speedups=speedups, thread_start=thread_start, process_start=process_start,
         transfer_bytes=TRANSFER_BYTES, queue_rate=queue_rate, shared_rate=shared_rate,
         message_latency=latency, thread_memory=thread_memory, process_memory=process_memory,
-        deposits=RACE_THREADS * RACE_DEPOSITS, lost_racy=lost_racy, lost_locked=lost_locked,
+        deposits=RACE_THREADS * RACE_DEPOSITS * RACE_TRIALS, lost_racy=lost_racy, lost_locked=lost_locked,
         seconds=time.perf_counter() - began,
     )
 
@@ -160,11 +160,12 @@ def _memory(method: str, count: int = 2) -> tuple[Quantity, Quantity]:
 
 def _lost_updates() -> tuple[Quantity, Quantity]:
     with switch_interval(races.DEMO_INTERVAL):
-        racy = races.bank(RACE_THREADS, RACE_DEPOSITS, 1)
-        locked = races.bank(RACE_THREADS, RACE_DEPOSITS, 1, races.locked_deposit)
-    where = f"races.bank({RACE_THREADS} threads × {RACE_DEPOSITS:,} deposits, 1 ms switch interval)"
-    return (Quantity(racy.lost[0], "updates", f"{where}: racy_deposit"),
-            Quantity(locked.lost[0], "updates", f"{where}: locked_deposit"))
+        racy = races.bank(RACE_THREADS, RACE_DEPOSITS, RACE_TRIALS)
+        locked = races.bank(RACE_THREADS, RACE_DEPOSITS, RACE_TRIALS, races.locked_deposit)
+    where = (f"races.bank({RACE_THREADS} threads × {RACE_DEPOSITS:,} deposits, {RACE_TRIALS} trials, "
+             f"1 ms switch interval), lost summed over the trials")
+    return (Quantity(sum(racy.lost), "updates", f"{where}: racy_deposit"),
+            Quantity(sum(locked.lost), "updates", f"{where}: locked_deposit"))
 
 
 # --- reading it ---------------------------------------------------------------------------------
@@ -215,7 +216,7 @@ def verdict(s: Summary) -> str:
     faster = "faster" if s.shared_rate.value > s.queue_rate.value else "no faster"
     data = (f"Moving {sharing.size_label(s.transfer_bytes)} payloads, shared memory reached "
             f"{s.shared_rate.text}, {faster} than a Queue at {s.queue_rate.text}.")
-    races_part = (f"{RACE_THREADS} threads making {s.deposits:,} racy deposits lost "
+    races_part = (f"{RACE_THREADS} threads making {s.deposits:,} racy deposits in all lost "
                   f"{s.lost_racy.text}; with a lock they lost {s.lost_locked.text}.")
     return "\n".join([compute, costs, data, races_part])
 

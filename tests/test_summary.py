@@ -1,6 +1,7 @@
 """Notebook 06 (choosing): the quick re-measurement, its infographic, guide and verdict."""
 import dataclasses
 import os
+from multiprocessing.shared_memory import SharedMemory
 from pathlib import Path
 
 import pytest
@@ -10,8 +11,8 @@ from helpers import plots, summary
 from helpers.summary import Quantity, Summary
 
 
-def _segments() -> set[str]:
-    return {name for name in os.listdir("/dev/shm") if name.startswith("psm_")}
+def _exists(name: str) -> bool:
+    return os.path.exists(os.path.join("/dev/shm", name.lstrip("/")))
 
 
 def fake(**changes) -> Summary:
@@ -35,10 +36,21 @@ def fake(**changes) -> Summary:
 
 @pytest.fixture(scope="module")
 def measured():
-    before = _segments()
+    """One real measurement for the module; every shared-memory segment it made is gone after.
+    (Segments are tracked by name: other programs may use /dev/shm at the same time.)"""
+    created, original = [], SharedMemory.__init__
+
+    def spy(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        if kwargs.get("create") or (len(args) > 1 and args[1]):
+            created.append(self.name)
+
     steps = []
-    result = summary.measure(progress=lambda done, total: steps.append((done, total)))
-    assert _segments() <= before
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(SharedMemory, "__init__", spy)
+        result = summary.measure(progress=lambda done, total: steps.append((done, total)))
+    assert created, "the transfer measurement should have used shared memory"
+    assert not [name for name in created if _exists(name)]
     return result, steps
 
 
