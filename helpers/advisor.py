@@ -30,7 +30,20 @@ WORTH_IT = 1.2         # a backend must beat sequential by this much to be worth
 CLOSE_ENOUGH = 0.9     # threads within this share of processes' speedup: prefer threads (cheaper)
 WAITS_BELOW = 0.3      # CPU seconds per wall second below which a call mostly waits
 HOLDS_FROM = 0.5       # estimated GIL-held share from which a call "holds the GIL"
-PROBE_SECONDS = 0.1    # the pure-Python counter runs alone this long to learn its own rate
+PROBE_SECONDS = 0.1    # the GIL probe calls the function for about this long per thread
+SCHEDSTAT = "/proc/thread-self/schedstat"  # Linux: ns on a CPU, ns ready but not on a CPU
+
+
+def _queued_seconds() -> float | None:
+    """Seconds the calling thread has spent ready to run but waiting for a free CPU (Linux).
+
+    Subtracting it separates "the machine was busy" from "the call waited" or "the thread
+    waited for the GIL"; None where the kernel does not say."""
+    try:
+        with open(SCHEDSTAT) as stats:
+            return int(stats.read().split()[1]) / 1e9
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 # --- the learner's function --------------------------------------------------------------
@@ -149,6 +162,7 @@ def _trial(jobs: list) -> dict:
     """Runs in a child process: call each job, time it, check its result pickles."""
     records = []
     for index, job in enumerate(jobs):
+        queued = _queued_seconds()
         started, cpu = time.perf_counter(), time.process_time()
         try:
             value = call(job)
@@ -157,13 +171,15 @@ def _trial(jobs: list) -> dict:
             return {"error": "raised", "index": index, "type": type(error).__name__,
                     "text": str(error), "where": f"{Path(last.filename).name}, line {last.lineno}"}
         wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+        if queued is not None:  # time the machine was too busy to run it is not the call's
+            queued = _queued_seconds() - queued
         pickled_at = time.perf_counter()
         try:
             size = len(pickle.dumps(value))
         except Exception as error:
             return {"error": "unpicklable", "index": index, "type": type(value).__name__,
                     "text": f"{type(error).__name__}: {error}"}
-        records.append((wall, cpu, size, time.perf_counter() - pickled_at))
+        records.append((wall, cpu, size, time.perf_counter() - pickled_at, queued or 0.0))
     return {"records": records}
 
 
@@ -221,65 +237,59 @@ def _short(value, width: int = 40) -> str:
 # --- in a thread: computing or waiting, and how much of it holds the GIL ----------------
 
 
-def _count_until(stop: threading.Event, out: list) -> None:
-    count, started = 0, time.perf_counter()
-    while not stop.is_set():
-        for _ in range(2000):
-            count += 1
-    out.append(count / (time.perf_counter() - started))
-
-
-def _counter_rate(beside: Callable[[], None] | None, seconds: float, timeout: float) -> float:
-    """Iterations per second of a pure-Python counter thread, alone or while `beside()` runs."""
-    stop, out = threading.Event(), []
-    counter = threading.Thread(target=_count_until, args=(stop, out), name="lab-advisor-counter",
-                               daemon=True)
-    counter.start()
-    try:
-        if beside is None:
-            time.sleep(seconds)
-        else:
-            beside()
-    finally:
-        stop.set()
-        counter.join(timeout)
-    return out[0] if out else 0.0
-
-
-def _calls_in_thread(task: Task, arguments: list, timeout: float) -> tuple[float, float]:
-    """Wall and thread CPU seconds of calling every argument in one lab thread."""
+def _calls_in_threads(task: Task, arguments: list, threads: int, timeout: float) -> list[tuple]:
+    """Each of `threads` lab threads calls every argument: (wall, CPU s, queued s) per thread."""
     out: list = []
+    start = threading.Barrier(threads, timeout=timeout)
 
     def work() -> None:
-        fn, started, cpu = task.function, time.perf_counter(), time.thread_time()
+        fn = task.function
+        start.wait()
+        queued, started, cpu = _queued_seconds(), time.perf_counter(), time.thread_time()
         for argument in arguments:
             fn(argument)
-        out.append((time.perf_counter() - started, time.thread_time() - cpu))
+        wall, cpu = time.perf_counter() - started, time.thread_time() - cpu
+        out.append((wall, cpu, None if queued is None else _queued_seconds() - queued))
 
-    thread = threading.Thread(target=work, name="lab-advisor-call", daemon=True)
-    thread.start()
-    thread.join(timeout)
-    if not out:
+    workers = [threading.Thread(target=work, name=f"lab-advisor-call-{i}", daemon=True)
+               for i in range(threads)]
+    for worker in workers:
+        worker.start()
+    deadline = time.perf_counter() + timeout
+    for worker in workers:
+        worker.join(max(0.0, deadline - time.perf_counter()))
+    if len(out) < threads:
         raise Problem(f"{task.label} ran for more than {timeout:.1f} s in a thread, far longer "
                       "than in a child process; the measurement was abandoned")
-    return out[0]
+    return out
+
+
+def _blocked(run: tuple) -> float | None:
+    """Share of the time a thread was not queued for a busy CPU that it was not on one either."""
+    wall, cpu, queued = run
+    if queued is None or wall - queued <= 0:
+        return None
+    return min(1.0, max(0.0, 1 - cpu / (wall - queued)))
 
 
 def _gil_probe(task: Task, arguments: list, call_seconds: float) -> tuple[float, float, float]:
-    """(wall, CPU seconds in the thread, estimated share of wall time the GIL was held).
+    """(wall, CPU seconds of the calls in one thread, estimated share of it holding the GIL).
 
-    While the calls hold the GIL a pure-Python counter in another thread gets about half of
-    it (they swap every switch interval), so the counter's slowdown × 2 estimates that share.
+    The same calls run in one thread, then in two at once. Two threads that hold the GIL take
+    turns, so each is blocked about half the time it would otherwise run; calls that release
+    it are not. Time spent queued for a busy CPU is not counted (Linux schedstat); without
+    schedstat the two threads' slowdown over one is used, which needs two usable CPUs.
     """
-    timeout = 5 * call_seconds + 5
-    before = _counter_rate(None, PROBE_SECONDS, timeout)
-    timed: list = []
-    beside = _counter_rate(lambda: timed.append(_calls_in_thread(task, arguments, timeout)),
-                           0, timeout)
-    alone = max(before, _counter_rate(None, PROBE_SECONDS, timeout))  # the less disturbed one
-    wall, cpu = timed[0]
-    slowdown = 1 - beside / alone if alone else 0.0
-    return wall, cpu, min(1.0, max(0.0, 2 * slowdown))
+    timeout = 10 * call_seconds + 5
+    (alone,) = _calls_in_threads(task, arguments, 1, timeout)
+    pair = _calls_in_threads(task, arguments, 2, timeout)
+    wall, cpu, _ = alone
+    blocked_alone, blocked_pair = _blocked(alone), [_blocked(run) for run in pair]
+    if blocked_alone is not None and None not in blocked_pair:
+        extra = sum(blocked_pair) / 2 - blocked_alone
+        return wall, cpu, min(1.0, max(0.0, 2 * extra))
+    slowdown = max(run[0] for run in pair) / wall if wall > 0 else 1.0
+    return wall, cpu, min(1.0, max(0.0, slowdown - 1))
 
 
 # --- the advice ---------------------------------------------------------------------------
@@ -297,6 +307,7 @@ class Advice:
     problem: str | None = None
     call_seconds: float = 0.0          # median wall time of one call in a child process
     cpu_share: float = 0.0             # CPU seconds / wall seconds of the calls in a child
+                                       # (less the time it was ready but had no free CPU)
     thread_cpu_share: float = 0.0      # the same in a thread beside the GIL probe's counter
     gil_held_share: float = 0.0        # estimated share of that wall time holding the GIL
     argument_bytes: float = 0.0        # pickled size of one argument (median)
@@ -345,10 +356,11 @@ def advise(task, arguments: Sequence, *, call_timeout: float = 5.0, budget: floa
         records = _prove(task, arguments, call_timeout, budget)
         steps.done()
         one_call = sorted(r[0] for r in records)[len(records) // 2]
-        probe_args = arguments[: max(1, min(len(arguments), round(0.2 / max(one_call, 1e-4))))]
+        probe_args = arguments[: max(1, min(len(arguments), round(PROBE_SECONDS / max(one_call, 1e-4))))]
         wall, cpu, held = _gil_probe(task, probe_args, one_call * len(probe_args))
         steps.done()
-        cpu_share = sum(r[1] for r in records) / max(1e-9, sum(r[0] for r in records))
+        cpu_share = min(1.0, sum(r[1] for r in records)
+                        / max(1e-9, sum(r[0] - r[4] for r in records)))
         speedups = _scaling(task, arguments, cpu_share < WAITS_BELOW, usable, repeats,
                             budget, one_call * len(arguments))
         steps.done()
@@ -438,8 +450,9 @@ def _scaling(task, arguments, waits, usable, repeats, budget, sequential_seconds
     except Exception as error:
         raise Problem(f"{task.label} failed while being measured: "
                       f"{type(error).__name__}: {error}") from None
-    return {backend: {p.workers: p.speedup for p in sweep.points(backend)}
-            for backend in sweep.runs}
+    # fastest against fastest: on a machine shared with other work, the least disturbed repeat
+    return {backend: {run.workers: sweep.baseline.fastest / run.fastest for run in runs}
+            for backend, runs in sweep.runs.items()}
 
 
 def _recommend(advice: Advice) -> tuple[str, list[str]]:
@@ -487,7 +500,7 @@ def _character_reason(advice: Advice) -> str:
         return f"It mostly waits ({share}): waiting releases the GIL, so threads overlap."
     if not advice.gil_enabled:
         return f"It computes ({share}); this Python has no GIL, so threads can run it in parallel."
-    if advice.usable_cpus == 1:
+    if advice.usable_cpus == 1 and _queued_seconds() is None:
         return (f"It computes ({share}); with one usable CPU the GIL-held share cannot be told "
                 f"apart from CPU sharing (estimate {advice.gil_held_share:.0%}).")
     if advice.holds_gil:
@@ -522,6 +535,13 @@ def verdict(advice: Advice) -> str:
         return f"No advice for {advice.task}: {advice.problem}"
     head = f"On this machine, for {advice.task}: use {advice.choice}."
     return "\n".join([head] + [f"  - {reason}" for reason in advice.reasons])
+
+
+def advise_builtin(kind: str = "cpu", units: float = 1.0, tasks: int | None = None,
+                   progress: runner.Progress | None = None) -> Advice:
+    """The advisor on one of the lab's task kinds (for the panel and the benchmark)."""
+    task, arguments = builtin(kind, tasks, units)
+    return advise(task, arguments, progress=progress)
 
 
 # --- exercise -----------------------------------------------------------------------------

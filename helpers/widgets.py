@@ -294,3 +294,16 @@ def image_panel() -> Panel:
     }
     return Panel(images.trial, plots.image_times, images.verdict, controls,
                  title="Try it yourself: filter the image in tiles")
+
+
+def advisor_panel(kind: str = "cpu") -> Panel:
+    """Notebook 06: the advisor on a built-in task kind, with the size of each call."""
+    from . import advisor
+
+    controls = {
+        "kind": kind_picker(kind),
+        "units": w.Dropdown(options=[("½ unit", 0.5), ("1 unit", 1.0), ("2 units", 2.0),
+                                     ("5 units", 5.0)], value=1.0, description="each call"),
+    }
+    return Panel(advisor.advise_builtin, plots.advice, advisor.verdict, controls,
+                 title="Try it yourself: ask the advisor")

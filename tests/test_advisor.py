@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from helpers import advisor, machine, plots
+from helpers import advisor, machine, plots, workloads
 
 USABLE = machine.usable_cpus().value
 
@@ -176,8 +176,8 @@ BAD_INPUT_CASES = [
                  id="load-missing-file"),
     pytest.param(lambda: advisor.load("notes.txt", "f"), r"\.py file", id="load-not-py"),
     pytest.param(lambda: advisor.load(42), r"\.py file", id="load-number"),
-    pytest.param(lambda: advisor.load(advisor.__file__, "no_such_function"),
-                 r"has no function 'no_such_function'; it defines: .*advise", id="load-no-name"),
+    pytest.param(lambda: advisor.load(workloads.__file__, "no_such_function"),
+                 r"has no function 'no_such_function'; it defines: .*gil_free", id="load-no-name"),
     pytest.param(lambda: advisor.load(advisor.__file__, "2x"), r"name must be", id="load-bad-name"),
     pytest.param(lambda: advisor.builtin("gpu"), r"allowed: cpu, gil_free, io", id="builtin-kind"),
     pytest.param(lambda: advisor.builtin("cpu", tasks=0), r"tasks must be an integer from 1",
