@@ -338,7 +338,7 @@ class Served:
     handler: str
     kind: str
     load: Load
-    others_busy: float = 0.0  # CPUs kept busy by other programs meanwhile, on average
+    others_busy: float = 0.0  # of the CPUs we may use, how many other programs kept busy meanwhile
 
 
 @dataclass(frozen=True)
@@ -401,9 +401,11 @@ def compare(clients: int = 16, requests: int = 4, units: float = DEFAULT_UNITS, 
 
 
 def _cpu_seconds() -> tuple[float, float]:
-    """(CPU seconds the whole machine has been busy, CPU seconds of this process and its children)."""
-    total = psutil.cpu_times()
-    busy = sum(total) - total.idle - getattr(total, "iowait", 0.0)
+    """(CPU seconds the CPUs we may use have been busy, CPU seconds of us and our children)."""
+    per_cpu = psutil.cpu_times(percpu=True)
+    allowed = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else range(len(per_cpu))
+    busy = sum(sum(t) - t.idle - getattr(t, "iowait", 0.0)
+               for i, t in enumerate(per_cpu) if i in allowed)
     me = psutil.Process()
     own = sum(me.cpu_times()[:2])
     for child in me.children(recursive=True):
@@ -455,7 +457,8 @@ def cpu_verdict(result: Comparison) -> str:
     others = max(s.others_busy for s in result.runs if s.handler == "cpu")
     third = ""
     if others >= 0.5:
-        third = (f" Careful: other programs kept {others:.1f} CPUs busy during these runs, "
+        third = (f" Careful: other programs kept {others:.1f} of the CPUs this kernel may use "
+                 f"busy during these runs, "
                  f"taking cores and time slices from the server; run it again when the machine "
                  f"is quieter.")
     return f"On this machine, for a computing (cpu) handler, {first}; {second}.{third}"

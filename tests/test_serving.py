@@ -110,7 +110,7 @@ def test_verdicts_follow_the_numbers():
     crowded = _fake(8.0, 1.0, 1.05, 2)
     crowded = serving.Comparison(**{**crowded.__dict__, "runs": tuple(
         serving.Served(s.handler, s.kind, s.load, 1.5) for s in crowded.runs)})
-    assert "other programs kept 1.5 CPUs busy during" in serving.cpu_verdict(crowded)
+    assert "other programs kept 1.5 of the CPUs" in serving.cpu_verdict(crowded)
     one_cpu = serving.cpu_verdict(_fake(8.0, 1.0, 0.95, 1))
     assert "1 usable CPU" in one_cpu and "cannot help" in one_cpu
 
