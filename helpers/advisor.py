@@ -29,7 +29,7 @@ MAX_ARGUMENTS = 256
 WORTH_IT = 1.2         # a backend must beat sequential by this much to be worth recommending
 CLOSE_ENOUGH = 0.9     # threads within this share of processes' speedup: prefer threads (cheaper)
 WAITS_BELOW = 0.3      # CPU seconds per wall second below which a call mostly waits
-HOLDS_FROM = 0.5       # estimated GIL-held share from which a call "holds the GIL"
+HOLDS_FROM = 0.3       # estimated GIL-held share from which a call "holds the GIL"
 PROBE_SECONDS = 0.1    # the GIL probe calls the function for about this long per thread
 SCHEDSTAT = "/proc/thread-self/schedstat"  # Linux: ns on a CPU, ns ready but not on a CPU
 

@@ -115,18 +115,27 @@ def test_functions_a_child_cannot_find_are_refused_with_the_fix():
 
 @pytest.mark.parametrize("kind", ["cpu", "gil_free", "io"])
 def test_built_in_kinds_get_notebook_01s_answer(kind):
+    """Categorical: how each kind spends a call, and the backend notebook 01 found for it.
+    A machine too busy to run anything in parallel (other jobs on every core) may give no
+    speedup at all; then the advice must be sequential, and say so from the numbers."""
     task, arguments = advisor.builtin(kind, tasks=16 if kind == "io" else 8)
     result = advisor.advise(task, arguments)
     assert result.problem is None, result.problem
+    said = advisor.verdict(result)
+    assert "On this machine" in said
+    best = max(result.best("threads")[1], result.best("processes")[1])
     if kind == "io":
-        assert result.waits and result.choice == "threads", advisor.verdict(result)
-    elif USABLE == 1:
-        assert result.choice == "sequential", advisor.verdict(result)
+        assert result.waits and result.choice == "threads", said
+        return
+    assert not result.waits, said
+    if advisor._queued_seconds() is not None:  # Linux: the GIL probe ignores a busy machine
+        assert result.holds_gil == (kind == "cpu"), said
+    if USABLE == 1 or best < advisor.WORTH_IT:
+        assert result.choice == "sequential", said
     elif kind == "cpu":
-        assert not result.waits and result.choice == "processes", advisor.verdict(result)
+        assert result.choice == "processes", said
     else:
-        assert not result.waits and result.choice in ("threads", "processes"), advisor.verdict(result)
-    assert "On this machine" in advisor.verdict(result)
+        assert result.choice in ("threads", "processes"), said
 
 
 def test_recommendation_rules():
