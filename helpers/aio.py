@@ -396,7 +396,7 @@ def compare_verdict(result: AioComparison) -> str:
     speed = (f"asyncio got {speed} threads" if "×" in speed else f"the two were {speed}")
     memory = _memory_sentence(result)
     cpus = ("" if result.usable_cpus > 1 else
-            f" (This kernel may use 1 CPU; waiting needs none, so that does not change the result.)")
+            " (This kernel may use 1 CPU; both ran on it — a wait itself needs no CPU.)")
     return (f"On this machine, with {n:,} waits of {wait_ms:g} ms in flight at once, threads "
             f"completed {threads:,.0f} waits/s and asyncio {tasks:,.0f} (ideal {ideal:,.0f}: "
             f"every wait at once) — {speed}. {memory}{cpus}")
