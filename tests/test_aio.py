@@ -161,6 +161,12 @@ async def in_pairs(n):
     return replies
 
 
+async def gathered_then_blocks(n):
+    replies = await gathered(n)
+    time.sleep(0.5)  # a blocking call inside a coroutine stalls the whole loop
+    return replies
+
+
 async def no_fetch(n):
     return [f"reply {i}" for i in range(n)]
 
@@ -189,6 +195,7 @@ def not_async(n):
     (gathered, "Right", "waited together"),
     (one_by_one, "Not yet", "one after another"),
     (in_pairs, "Not yet", "not all at once"),
+    (gathered_then_blocks, "Not yet", "blocking call"),
     (no_fetch, "Not yet", "called 0 times"),
     (wrong_order, "Not yet", "in that order"),
     (uses_asyncio_run, "Not yet", "RuntimeError"),
