@@ -47,8 +47,7 @@ def run(make: Callable[[], Awaitable], timeout: float = 30.0):
     TimeoutError after `timeout` seconds; on any error or interrupt nothing is left running."""
     if not callable(make):
         raise ValueError("make must be a callable returning a coroutine, e.g. lambda: main()")
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout <= 600:
-        raise ValueError(f"timeout must be a number of seconds above 0 and at most 600, got {timeout!r}")
+    _check_timeout(timeout)
     loop = asyncio.new_event_loop()
     box: dict = {}
     task_made, finished = threading.Event(), threading.Event()
@@ -86,6 +85,11 @@ def run(make: Callable[[], Awaitable], timeout: float = 30.0):
             raise TimeoutError(f"the coroutine did not finish within {timeout:g} s") from None
         raise error
     return box["value"]
+
+
+def _check_timeout(timeout) -> None:
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout <= 600:
+        raise ValueError(f"timeout must be a number of seconds above 0 and at most 600, got {timeout!r}")
 
 
 async def _awaitable(value):
@@ -280,6 +284,7 @@ def one_round(backend: str, n: int, wait: float, memory: str | None = None,
     _check_wait(wait)
     if memory not in (None, "uss", "traced"):
         raise ValueError(f"memory must be None, 'uss' or 'traced', got {memory!r}")
+    _check_timeout(timeout)
     if backend == "threads":
         return _thread_round(n, wait, memory, time.perf_counter() + timeout)
     return run(lambda: _task_round(n, wait, memory), timeout=timeout)
@@ -326,8 +331,7 @@ def compare(concurrency: Sequence[int] = (10, 100, 1000), wait_ms: int = 50, rep
     levels = _check_levels(concurrency)
     runner.check_int("wait_ms", wait_ms, 5, 1000)
     runner.check_int("repeats", repeats, 1, MAX_REPEATS)
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout <= 600:
-        raise ValueError(f"timeout must be a number of seconds above 0 and at most 600, got {timeout!r}")
+    _check_timeout(timeout)
     wait, deadline = wait_ms / 1000, time.perf_counter() + timeout
     top = levels[-1]
     total = len(levels) * repeats * 2 + 2

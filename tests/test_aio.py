@@ -236,6 +236,7 @@ BAD_INPUT_CASES = [
     pytest.param(lambda: aio.one_round("threads", 10, 0), r"wait must be a number of seconds from 0.005", id="aio-round-wait"),
     pytest.param(lambda: aio.one_round("threads", 10, True), r"wait must be a number of seconds", id="aio-round-wait-bool"),
     pytest.param(lambda: aio.one_round("threads", 10, 0.05, "rss"), r"memory must be None, 'uss' or 'traced'", id="aio-round-memory"),
+    pytest.param(lambda: aio.one_round("asyncio", 10, 0.05, timeout=True), r"timeout must be a number of seconds above 0", id="aio-round-timeout"),
     pytest.param(lambda: aio.run(None), r"make must be a callable", id="aio-run-none"),
     pytest.param(lambda: aio.run(lambda: None, timeout=-1), r"timeout must be a number of seconds above 0", id="aio-run-timeout"),
     pytest.param(lambda: aio.check_gather(gathered, n=1), r"n must be an integer from 2 to 100", id="aio-check-n-1"),
