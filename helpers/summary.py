@@ -193,6 +193,14 @@ def _one_cpu(s: Summary) -> bool:
     return s.usable_cpus == 1
 
 
+def _cpu_meaning(processes: float, threads: float) -> str:
+    if threads >= FASTER:
+        return "threads sped it up too: this interpreter is running without the GIL"
+    if processes >= FASTER:
+        return "only processes sped it up: each has its own GIL"
+    return "no real speedup this time: the machine may be busy with other work"
+
+
 def verdict(s: Summary) -> str:
     """A few sentences on what this machine showed, computed from the numbers."""
     cpu_p, cpu_t = s.speedup("cpu", "processes"), s.speedup("cpu", "threads")
@@ -203,10 +211,8 @@ def verdict(s: Summary) -> str:
                    f"{free_t.text} on threads. Only waiting overlaps: io ran {io_t.text} on "
                    f"{s.workers['io']} threads.")
     else:
-        cpu_part = (f"pure-Python cpu work ran {cpu_p.text} faster on {s.workers['cpu']} processes "
-                    f"and {cpu_t.text} on threads")
-        if cpu_p.value < FASTER and cpu_t.value < FASTER:
-            cpu_part += " (no speedup at all: the machine may be busy with other work)"
+        cpu_part = (f"pure-Python cpu work ran at {cpu_p.text} on {s.workers['cpu']} processes "
+                    f"and {cpu_t.text} on threads ({_cpu_meaning(cpu_p.value, cpu_t.value)})")
         compute = (f"On {s.usable_cpus} usable CPUs, {cpu_part}; gil_free work (hashlib) "
                    f"{free_t.text} on threads; io waits {io_t.text} on {s.workers['io']} threads.")
     ratio = s.process_start.value * 1000 / max(s.thread_start.value, 1e-9)
