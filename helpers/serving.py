@@ -11,6 +11,7 @@ import concurrent.futures as cf
 import http.client
 import os
 import statistics
+import sys
 import threading
 import time
 from contextlib import ExitStack, contextmanager
@@ -119,8 +120,6 @@ class _LabServer:
         return self.pool.submit(_work_here, self.handler, self.argument).result(timeout=WORK_TIMEOUT)
 
     def handle_error(self, request, client_address) -> None:
-        import sys
-
         self.errors.append(sys.exc_info()[1])  # kept for the caller; nothing on stderr
 
     def process_request(self, request, client_address) -> None:
