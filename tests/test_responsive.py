@@ -5,7 +5,7 @@ import time
 import pytest
 from matplotlib.figure import Figure
 
-from helpers import plots, responsive, runner, widgets
+from helpers import plots, responsive, widgets
 
 
 @pytest.fixture(autouse=True)
