@@ -1,5 +1,6 @@
 """Notebook 05, image processing: exact tiles, every way equal, cleanup, verdicts, bad input."""
 import os
+from contextlib import contextmanager
 
 import numpy as np
 import pytest
@@ -8,16 +9,23 @@ from helpers import images, machine, plots, runner, shm, widgets
 
 
 @pytest.fixture(autouse=True)
-def nothing_left_behind(no_leftovers):
-    before = _segments()
-    yield
-    assert _segments() <= before, "a shared-memory segment was left in /dev/shm"
+def nothing_left_behind(no_leftovers, monkeypatch):
+    """No child, no lab thread, and none of the segments this test created left in /dev/shm
+    (only ours are checked: other programs may make and remove segments meanwhile)."""
+    created = []
+    original = shm.shared_array
 
+    @contextmanager
+    def recorded(*args, **kwargs):
+        with original(*args, **kwargs) as shared:
+            created.append(shared.segment.name.lstrip("/"))
+            yield shared
 
-def _segments() -> set[str]:
-    if not os.path.isdir(shm.SHM_PATH):
-        return set()
-    return {name for name in os.listdir(shm.SHM_PATH) if name.startswith(("psm_", "wnsm_"))}
+    monkeypatch.setattr(shm, "shared_array", recorded)
+    yield created
+    if os.path.isdir(shm.SHM_PATH):
+        left = [name for name in created if name in os.listdir(shm.SHM_PATH)]
+        assert not left, f"shared-memory segments left in /dev/shm: {left}"
 
 
 def test_render_is_deterministic_greyscale():
@@ -70,7 +78,7 @@ def test_a_way_that_gives_other_pixels_is_caught(monkeypatch):
                      repeats=1)
 
 
-def test_an_error_in_a_worker_cleans_up_pools_and_segments(monkeypatch):
+def test_an_error_in_a_worker_cleans_up_pools_and_segments(monkeypatch, nothing_left_behind):
     original = images.filter_band
 
     def failing(kernel, padded, out, start, stop):
@@ -81,6 +89,15 @@ def test_an_error_in_a_worker_cleans_up_pools_and_segments(monkeypatch):
         images.tiled(size=40, workers=2, ways=("sequential", "shared memory", "threads"),
                      repeats=1)
     monkeypatch.setattr(images, "filter_band", original)
+    assert len(nothing_left_behind) == 2  # the image and the output were in shared memory
+
+
+def test_an_interrupt_mid_run_leaves_nothing_behind():
+    def interrupt(done, total):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        images.tiled(size=64, workers=2, repeats=2, progress=interrupt)
 
 
 def test_progress_reports_every_round():
