@@ -25,7 +25,7 @@ def one_round() -> list[tuple]:
     sweeps = gil.scaling()
     rows = []
     for kind in workloads.KINDS:
-        measured = {backend: sweeps[kind].best(backend).speedup for backend in ("threads", "processes")}
+        measured = {b: sweeps[kind].best(b).speedup for b in ("threads", "processes")}
         measured["sequential"] = 1.0
         best = max(measured, key=measured.get)
         started = time.perf_counter()

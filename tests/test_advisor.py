@@ -157,7 +157,8 @@ def test_recommendation_rules():
 
 
 def test_worker_counts_go_past_the_cores_only_for_waiting_calls():
-    assert advisor.worker_counts(False, 2, 16) == {"threads": [2, 4], "processes": [2, 4]}
+    assert advisor.worker_counts(False, 2, 16) == {"threads": [2, 4], "processes": [2]}
+    assert advisor.worker_counts(True, 2, 16)["processes"] == [2, 4]
     assert advisor.worker_counts(True, 2, 16)["threads"] == [2, 4, 8, 16]
     assert advisor.worker_counts(False, 4, 3) == {"threads": [3], "processes": [3]}
 
