@@ -279,9 +279,10 @@ def _gil_probe(task: Task, arguments: list, call_seconds: float) -> tuple[float,
     """(wall, CPU seconds of the calls in one thread, estimated share of it holding the GIL).
 
     The same calls run in one thread, then in two at once (twice). Two threads that hold the
-    GIL take turns, so each is blocked about half the time it would otherwise run; calls that release
-    it are not. Time spent queued for a busy CPU is not counted (Linux schedstat); without
-    schedstat the two threads' slowdown over one is used, which needs two usable CPUs.
+    GIL take turns, so each is blocked about half the time it would otherwise run; calls
+    that release it are not. Time spent queued for a busy CPU is not counted (Linux
+    schedstat); without schedstat the two threads' slowdown over one is used, which needs
+    two usable CPUs.
     """
     timeout = 10 * call_seconds + 5
     (alone,) = _calls_in_threads(task, arguments, 1, timeout)
@@ -569,5 +570,5 @@ def check_threads_task(source, name: str, arguments: Sequence) -> str:
         return (f"Right: the advisor chose threads — it {advice.character}; best threads "
                 f"speedup {threads:.2f}×, processes {processes:.2f}×.")
     return (f"Not yet: the advisor chose {advice.choice} — it {advice.character} "
-            f"(threads {threads:.2f}×, processes {processes:.2f}×). A function that waits (sleeps, reads a "
-            "socket) or computes in C code that releases the GIL goes to threads.")
+            f"(threads {threads:.2f}×, processes {processes:.2f}×). A function that waits "
+            "(sleeps, reads a socket) or computes in C code that releases the GIL goes to threads.")
