@@ -1,6 +1,6 @@
 """Notebook 05, data processing: deterministic records, equal results per chunksize, cleanup,
 the verdict on one CPU, the checker, bad input."""
-import glob
+import functools
 import tempfile
 from pathlib import Path
 
@@ -10,10 +10,15 @@ from helpers import machine, plots, records
 
 
 @pytest.fixture(autouse=True)
-def nothing_left_behind(no_leftovers):
-    before = set(glob.glob(str(Path(tempfile.gettempdir()) / "lab-records-*")))
-    yield
-    assert set(glob.glob(str(Path(tempfile.gettempdir()) / "lab-records-*"))) <= before
+def nothing_left_behind(no_leftovers, tmp_path, monkeypatch):
+    """Temporary folders go to this test's own directory, which must be empty afterwards
+    (other runs of the lab on this machine may have folders of their own in /tmp)."""
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "TemporaryDirectory",
+                        functools.partial(tempfile.TemporaryDirectory, dir=scratch))
+    yield scratch
+    assert list(scratch.iterdir()) == []
 
 
 def test_records_are_deterministic_and_parse():
@@ -28,14 +33,13 @@ def test_records_are_deterministic_and_parse():
     assert all(":id" in e or not e.split("/")[-1].isdigit() for e in summary["endpoints"])
 
 
-def test_the_folder_is_removed_even_after_an_error():
-    before = set(Path(tempfile.gettempdir()).glob("lab-records-*"))
+def test_the_folder_is_removed_even_after_an_error(nothing_left_behind):
     with pytest.raises(RuntimeError):
         with records.session_records(10, 2, 4):
-            folder = set(Path(tempfile.gettempdir()).glob("lab-records-*")) - before
-            assert folder
+            folders = list(nothing_left_behind.glob("lab-records-*"))
+            assert len(folders) == 1 and len(list(folders[0].glob("*.jsonl"))) == 2
             raise RuntimeError("boom")
-    assert not any(path.exists() for path in folder)
+    assert not folders[0].exists()
 
 
 def test_write_logs_writes_the_files_asked_for(tmp_path):
@@ -144,3 +148,17 @@ BAD_INPUT_CASES = [
 def test_bad_input(call, allowed):
     with pytest.raises(ValueError, match=allowed):
         call()
+
+
+def test_an_interrupt_mid_run_leaves_nothing_behind():
+    seen = []
+
+    def interrupt(done, total):
+        seen.append(done)
+        if done == 3:  # after the loop, threads and the first process-pool map
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        records.chunking(records=200, chunksizes=[1, 50], workers=2, repeats=2, progress=interrupt)
+    assert seen == [1, 2, 3]
+    # no_leftovers (autouse) then checks: no child process, no lab- thread, no lab-records- folder
