@@ -1072,7 +1072,7 @@ def advice(result) -> Figure:
     speed.set_xlabel("workers")
     speed.set_ylabel("speedup over sequential (×)")
     speed.set_title(f"{result.task}: measured speedups", fontsize=10)
-    speed.legend(fontsize=8, loc="upper left")
+    speed.legend(fontsize=8, loc="best")
     _tidy(speed)
     labels = ["busy on a CPU", "holding the GIL\n(estimate)"]
     values = [100 * result.cpu_share, 100 * result.gil_held_share]
