@@ -12,9 +12,9 @@ from __future__ import annotations
 import concurrent.futures as cf
 import functools
 import time
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 
@@ -210,7 +210,7 @@ def tiled(size: int = DEFAULT_SIZE, workers: int | None = None, tiles: int | Non
     chunks = bands(size, tiles)
     seconds: dict[str, dict[str, float]] = {}
     counter = _Ticker(progress, len(kernels) * repeats)
-    with _workplace(ways, workers, method, padded, size) as places:
+    with _workplace(ways, workers, method, padded) as places:
         for kernel in kernels:
             seconds[kernel] = _time_ways(kernel, ways, padded, chunks, places, repeats,
                                          reference, counter)
@@ -229,6 +229,7 @@ def _checked(values, check: Callable[[str], None], name: str) -> tuple[str, ...]
     return tuple(values)
 
 
+@dataclass
 class _Places:
     """The pools and shared arrays the ways need, opened once for all kernels."""
 
@@ -238,34 +239,22 @@ class _Places:
     target: shm.SharedArray | None = None
 
 
-class _workplace:
-    """Open (warmed) what the ways need; close it all, whatever happens, pools before segments."""
-
-    def __init__(self, ways, workers: int, method: str, padded: np.ndarray, size: int):
-        self.ways, self.workers, self.method = ways, workers, method
-        self.padded, self.size = padded, size
-
-    def __enter__(self) -> _Places:
-        self.stack = ExitStack()
-        places = _Places()
-        try:
-            if "shared memory" in self.ways:
-                shm.share_tracker()
-                places.source = self.stack.enter_context(shm.shared_array(self.padded.shape, "uint8"))
-                places.target = self.stack.enter_context(shm.shared_array((self.size, self.size), "uint8"))
-                places.source.array[:] = self.padded  # as if the image had been made in shared memory
-            if "threads" in self.ways:
-                places.threads = self.stack.enter_context(runner.open_pool("threads", self.workers))
-            if {"processes", "shared memory"} & set(self.ways):
-                places.processes = self.stack.enter_context(
-                    runner.open_pool("processes", self.workers, self.method))
-        except BaseException:
-            self.stack.close()
-            raise
-        return places
-
-    def __exit__(self, *exc) -> bool:
-        return self.stack.__exit__(*exc)
+@contextmanager
+def _workplace(ways, workers: int, method: str, padded: np.ndarray) -> Iterator[_Places]:
+    """Open (warmed) what the ways need; close it all whatever happens, pools before segments."""
+    places = _Places()
+    with ExitStack() as stack:
+        if "shared memory" in ways:
+            shm.share_tracker()
+            size = padded.shape[0] - 2
+            places.source = stack.enter_context(shm.shared_array(padded.shape, "uint8"))
+            places.target = stack.enter_context(shm.shared_array((size, size), "uint8"))
+            places.source.array[:] = padded  # as if the image had been made in shared memory
+        if "threads" in ways:
+            places.threads = stack.enter_context(runner.open_pool("threads", workers))
+        if {"processes", "shared memory"} & set(ways):
+            places.processes = stack.enter_context(runner.open_pool("processes", workers, method))
+        yield places
 
 
 class _Ticker:
