@@ -25,6 +25,7 @@ from . import machine, runner
 MAX_RECORDS = 20_000
 MAX_FILES = 100
 MAX_EVENTS = 1_000
+MAX_EVENTS_IN_ALL = 2_000_000  # requests in one record set: keeps it under ~250 MiB
 MAX_REPEATS = 20
 RECORDS = 1_200
 FILES = 6
@@ -63,10 +64,15 @@ def _session(rng: random.Random, number: int, events: int) -> str:
                        "events": requests}, separators=(",", ":")) + "\n"
 
 
-def _check_sizes_of_set(records: int, files: int, events: int) -> None:
+def _check_sizes_of_set(records: int, files: int, events: int, seed: int = SEED) -> None:
     runner.check_int("records", records, 1, MAX_RECORDS)
     runner.check_int("files", files, 1, min(MAX_FILES, records))
     runner.check_int("events", events, 2, MAX_EVENTS)
+    if records * events > MAX_EVENTS_IN_ALL:
+        raise ValueError(f"records × events must be at most {MAX_EVENTS_IN_ALL:,} (about "
+                         f"{MAX_EVENTS_IN_ALL * 130 // 2**20} MiB of JSON), got {records * events:,}")
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise ValueError(f"seed must be an integer, got {seed!r}")
 
 
 def write_logs(folder: str | Path, records: int = RECORDS, files: int = FILES,
@@ -75,7 +81,7 @@ def write_logs(folder: str | Path, records: int = RECORDS, files: int = FILES,
 
     A session holds from half to one and a half times `events` requests; the same
     arguments always write the same bytes."""
-    _check_sizes_of_set(records, files, events)
+    _check_sizes_of_set(records, files, events, seed)
     folder = Path(folder)
     if not folder.is_dir():
         raise ValueError(f"folder must be an existing directory, got {str(folder)!r}")
@@ -102,7 +108,7 @@ def read_records(paths: Sequence[str | Path]) -> list[str]:
 def session_records(records: int = RECORDS, files: int = FILES, events: int = EVENTS,
                     seed: int = SEED) -> Iterator[list[str]]:
     """Freshly written session logs, read back as lines; the temporary folder is always removed."""
-    _check_sizes_of_set(records, files, events)
+    _check_sizes_of_set(records, files, events, seed)
     with tempfile.TemporaryDirectory(prefix="lab-records-") as folder:
         yield read_records(write_logs(folder, records, files, events, seed))
 
