@@ -801,7 +801,8 @@ def record_chunking(result) -> Figure:
             color=COLOURS["usable"], label=f"best: chunksize {best:,}")
     for size, value in zip(sizes, millis):
         ax.annotate(f"{result.messages(size):,}", (size, value), textcoords="offset points",
-                    xytext=(0, 10), ha="center", fontsize=7, color="#555555")
+                    xytext=(0, 10), ha="center", fontsize=7, color="#555555",
+                    bbox={"boxstyle": "square,pad=0.1", "facecolor": "white", "edgecolor": "none"})
     ax.set_xscale("log")
     names = {result.automatic: "auto", result.records: "all"}
     ax.set_xticks(sizes, [f"{s:,}\n({names[s]})" if s in names else f"{s:,}" for s in sizes],
@@ -811,8 +812,9 @@ def record_chunking(result) -> Figure:
     ax.set_ylim(0, top * 1.15)
     ax.set_xlabel("chunksize: records per message (log scale); small numbers above points = chunks sent")
     ax.set_ylabel("time for all records (ms)")
-    ax.set_title(f"summarising {result.records:,} session records: chunksize in a process pool",
-                 fontsize=11)
+    cpus = f"{result.usable_cpus} usable CPU{'' if result.usable_cpus == 1 else 's'}"
+    ax.set_title(f"summarising {result.records:,} session records: chunksize in a process pool "
+                 f"({cpus})", fontsize=11)
     ax.legend(fontsize=8, loc="upper center", ncols=2)
     _tidy(ax)
     return figure
