@@ -190,14 +190,15 @@ def tiled(size: int = DEFAULT_SIZE, workers: int | None = None, tiles: int | Non
           progress: Progress | None = None) -> Tiled:
     """Filter one image with each kernel in each way; every result must equal the sequential one.
 
-    `workers` defaults to the usable CPUs, `tiles` to one band per worker."""
+    `workers` defaults to the usable CPUs, `tiles` to one band per worker (at most 64, and
+    at most one per row)."""
     check_size(size)
     usable = machine.usable_cpus().value
     workers = usable if workers is None else workers
     kernels, ways = _checked(kernels, check_kernel, "kernel"), _checked(ways, check_way, "way")
     uses_processes = bool({"processes", "shared memory"} & set(ways))
     runner.check_workers(workers, "processes" if uses_processes else "threads")
-    tiles = workers if tiles is None else tiles
+    tiles = min(workers, MAX_TILES, size) if tiles is None else tiles
     runner.check_int("tiles", tiles, 1, min(MAX_TILES, size))
     runner.check_int("repeats", repeats, 1, MAX_REPEATS)
     method = runner.check_start_method(start_method)

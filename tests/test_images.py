@@ -100,6 +100,12 @@ def test_an_interrupt_mid_run_leaves_nothing_behind():
         images.tiled(size=64, workers=2, repeats=2, progress=interrupt)
 
 
+def test_more_workers_than_tiles_allowed_share_the_tiles():
+    result = images.tiled(size=16, workers=20, kernels=("numpy",), ways=("sequential", "threads"),
+                          repeats=1)
+    assert result.tiles == 16 and result.workers == 20
+
+
 def test_progress_reports_every_round():
     seen = []
     images.tiled(size=40, workers=2, kernels=("python",), ways=("sequential", "threads"),
