@@ -27,10 +27,10 @@ MAX_FILES = 100
 MAX_EVENTS = 1_000
 MAX_EVENTS_IN_ALL = 2_000_000  # requests in one record set: keeps it under ~250 MiB
 MAX_REPEATS = 20
-RECORDS = 1_200
+RECORDS = 1_000
 FILES = 6
 EVENTS = 40  # requests per session record, on average
-EXERCISE_RECORDS = 1_000
+EXERCISE_RECORDS = 800
 SEED = 2026
 
 _ENDPOINTS = ("/", "/login", "/search", "/api/items/{}", "/api/users/{}", "/static/app.js",
@@ -300,8 +300,9 @@ def _ms(seconds: float) -> str:
 def chunking_verdict(result: Chunking) -> str:
     """On this machine: the best chunksize, what chunksize 1 lost and why, idle workers."""
     best, smallest, largest = result.best, min(result.seconds), max(result.seconds)
+    each = result.sequential / result.records * 1e6
     text = (f"On this machine, {result.records:,} records took {_ms(result.sequential)} in a plain "
-            f"loop and {_ms(result.threads)} on {result.workers} threads; on {result.workers} "
+            f"loop ({each:.0f} µs each) and {_ms(result.threads)} on {result.workers} threads; on {result.workers} "
             f"{result.start_method} processes the best chunksize was {best:,} "
             f"({_plural(result.messages(best), 'chunk')}, {_ms(result.seconds[best])}, "
             f"{result.speedup(best):.2f}× the loop).")
