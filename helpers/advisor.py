@@ -166,14 +166,15 @@ def _trial(jobs: list) -> dict:
     records = []
     for index, job in enumerate(jobs):
         queued = _queued_seconds()
-        started, cpu = time.perf_counter(), time.process_time()
+        started, cpu = time.perf_counter(), time.thread_time()  # not process_time: a worker
+        # may hold native threads of its own (a spinning OpenMP pool was seen under fork)
         try:
             value = call(job)
         except BaseException as error:  # noqa: BLE001  (reported as text: it may not pickle)
             last = traceback.extract_tb(error.__traceback__)[-1]
             return {"error": "raised", "index": index, "type": type(error).__name__,
                     "text": str(error), "where": f"{Path(last.filename).name}, line {last.lineno}"}
-        wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+        wall, cpu = time.perf_counter() - started, time.thread_time() - cpu
         if queued is not None:  # time the machine was too busy to run it is not the call's
             queued = _queued_seconds() - queued
         pickled_at = time.perf_counter()
@@ -572,3 +573,4 @@ def check_threads_task(source, name: str, arguments: Sequence) -> str:
     return (f"Not yet: the advisor chose {advice.choice} — it {advice.character} "
             f"(threads {threads:.2f}×, processes {processes:.2f}×). A function that waits "
             "(sleeps, reads a socket) or computes in C code that releases the GIL goes to threads.")
+
