@@ -218,6 +218,30 @@ BAD_INPUT_CASES = [
 ]
 
 
+
+def test_panel_shows_the_advice():
+    from helpers import widgets
+
+    panel = widgets.advisor_panel("io")
+    panel.controls["units"].value = 0.5
+    panel.start()
+    panel.wait(60)
+    assert panel.last_error is None and panel.status.value == "done"
+    assert "use threads" in "".join(o.get("text", "") for o in panel.output.outputs)
+
+
+BAD_INPUT_CASES += [
+    pytest.param(lambda: advisor.advise_builtin("gpu"), r"allowed: cpu, gil_free, io",
+                 id="advise_builtin-kind"),
+    pytest.param(lambda: advisor.advise_builtin("cpu", units=0), r"units must be > 0",
+                 id="advise_builtin-units-0"),
+    pytest.param(lambda: advisor.advise_builtin("cpu", units=10**9), r"units must be > 0",
+                 id="advise_builtin-units-huge"),
+    pytest.param(lambda: advisor.advise_builtin("cpu", tasks=-1), r"tasks must be an integer",
+                 id="advise_builtin-tasks-negative"),
+]
+
+
 @pytest.mark.parametrize("call, allowed", BAD_INPUT_CASES)
 def test_bad_input(call, allowed):
     with pytest.raises(ValueError, match=allowed):
