@@ -1,7 +1,7 @@
 """Notebook 06, bring your own function: loading, bad functions, recommendations, cleanup."""
 import os
 import pathlib
-import textwrap
+import re
 import time
 
 import pytest
@@ -82,7 +82,6 @@ def test_bad_functions_get_a_message_and_leave_nothing(module_file, name, messag
     assert result.choice is None
     assert result.speedups == {}
     assert pytest.approx(0) == result.call_seconds
-    import re
     assert re.search(message, result.problem), result.problem
     assert advisor.verdict(result).startswith("No advice")
     assert time.perf_counter() - started < 15
@@ -216,7 +215,6 @@ BAD_INPUT_CASES = [
                  id="advise-repeats-float"),
     pytest.param(lambda: advisor.advise(lambda x: x, [1]), r"lambda", id="advise-lambda"),
 ]
-
 
 
 def test_panel_shows_the_advice():
