@@ -77,10 +77,11 @@ def _module_from_file(path: str):
     """The module in `path`, executed afresh whenever the file changed (cached by mtime)."""
     key = (path, os.path.getmtime(path))
     if key not in _loaded:
-        stem = Path(path).stem
-        spec = importlib.util.spec_from_file_location(stem, path)
+        # a name of its own: a learner's random.py must not replace the standard library's
+        name = f"lab_task_{Path(path).stem}"
+        spec = importlib.util.spec_from_file_location(name, path)
         module = importlib.util.module_from_spec(spec)
-        sys.modules[stem] = module  # dataclasses and pickle look a module up by name
+        sys.modules[name] = module  # dataclasses and pickle look a module up by name
         spec.loader.exec_module(module)
         _loaded[key] = module
     return _loaded[key]

@@ -62,6 +62,16 @@ def test_load_reads_the_file_afresh(module_file):
     assert advisor.load(str(module_file), "square").function(3) == -3
 
 
+def test_a_file_named_like_a_standard_module_does_not_replace_it(tmp_path):
+    import random
+
+    path = tmp_path / "random.py"
+    path.write_text("def work(x):\n    return x + 1\n")
+    assert advisor.load(str(path), "work").function(1) == 2
+    import sys
+    assert sys.modules["random"] is random
+
+
 def test_a_function_from_the_file_runs_in_every_backend(module_file):
     result = advisor.advise(advisor.load(str(module_file), "square"), [1, 2, 3], repeats=1)
     assert result.problem is None, result.problem
