@@ -245,16 +245,20 @@ def _short(value, width: int = 40) -> str:
 def _calls_in_threads(task: Task, arguments: list, threads: int, timeout: float) -> list[tuple]:
     """Each of `threads` lab threads calls every argument: (wall, CPU s, queued s) per thread."""
     out: list = []
+    errors: list = []
     start = threading.Barrier(threads, timeout=timeout)
+    fn = task.function
 
     def work() -> None:
-        fn = task.function
-        start.wait()
-        queued, started, cpu = _queued_seconds(), time.perf_counter(), time.thread_time()
-        for argument in arguments:
-            fn(argument)
-        wall, cpu = time.perf_counter() - started, time.thread_time() - cpu
-        out.append((wall, cpu, None if queued is None else _queued_seconds() - queued))
+        try:
+            start.wait()
+            queued, started, cpu = _queued_seconds(), time.perf_counter(), time.thread_time()
+            for argument in arguments:
+                fn(argument)
+            wall, cpu = time.perf_counter() - started, time.thread_time() - cpu
+            out.append((wall, cpu, None if queued is None else _queued_seconds() - queued))
+        except Exception as error:  # reported below: a thread has no caller to raise to
+            errors.append(error)
 
     workers = [threading.Thread(target=work, name=f"lab-advisor-call-{i}", daemon=True)
                for i in range(threads)]
@@ -263,6 +267,11 @@ def _calls_in_threads(task: Task, arguments: list, threads: int, timeout: float)
     deadline = time.perf_counter() + timeout
     for worker in workers:
         worker.join(max(0.0, deadline - time.perf_counter()))
+    if errors:
+        error = errors[0]
+        raise Problem(f"It raised {type(error).__name__}: {error} in a thread of this kernel, "
+                      "although it ran in a child process; does it depend on something only "
+                      "one of them has?")
     if len(out) < threads:
         raise Problem(f"{task.label} ran for more than {timeout:.1f} s in a thread, far longer "
                       "than in a child process; the measurement was abandoned")

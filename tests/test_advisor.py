@@ -250,6 +250,17 @@ BAD_INPUT_CASES += [
 ]
 
 
+def test_a_call_that_fails_only_in_a_thread_is_reported_at_once(module_file):
+    module_file.write_text(
+        "import threading\n\n\ndef picky(x):\n"
+        "    if threading.current_thread().name.startswith('lab-advisor'):\n"
+        "        raise RuntimeError('not in a thread')\n    return x\n")
+    started = time.perf_counter()
+    result = advisor.advise(advisor.load(str(module_file), "picky"), [1, 2])
+    assert "RuntimeError: not in a thread in a thread of this kernel" in result.problem
+    assert time.perf_counter() - started < 10
+
+
 @pytest.mark.parametrize("call, allowed", BAD_INPUT_CASES)
 def test_bad_input(call, allowed):
     with pytest.raises(ValueError, match=allowed):
