@@ -243,10 +243,3 @@ BAD_INPUT_CASES = [
     pytest.param(lambda: aio.check_gather(gathered, n=2.5), r"n must be an integer from 2 to 100", id="aio-check-n-float"),
 ]
 
-
-@pytest.mark.parametrize("call, allowed", BAD_INPUT_CASES)
-def test_bad_input(call, allowed):
-    started = time.perf_counter()
-    with pytest.raises(ValueError, match=allowed):
-        call()
-    assert time.perf_counter() - started < 1  # rejected before any work

@@ -8,11 +8,21 @@ shows "not run: <the message>" and keeps the error in `last_error`.
 
 Exercise checkers (check_*) are left out on purpose: a wrong answer there is a learner's attempt,
 answered with "Not yet: …", not bad input.
+
+Notebooks 05 and 06 keep their cases beside their other tests (`BAD_INPUT_CASES` in
+test_images.py, test_serving.py, …); they are run here, by the same test, with the same checks.
 """
 import math
 
 import ipywidgets as w
 import pytest
+import test_advisor
+import test_aio
+import test_images
+import test_records
+import test_responsive
+import test_serving
+import test_summary
 
 from helpers import (first_look, gil, machine, plots, races, runner, sharing, shm, spawning,
                      widgets, workloads)
@@ -69,6 +79,14 @@ def job_panel() -> widgets.Panel:  # notebook 03, at 1 MiB so no case depends on
         "megabytes": w.IntSlider(value=1, min=1, max=256),
         "workers": widgets.worker_slider(),
     })
+
+
+def image_panel() -> widgets.Panel:  # notebook 05
+    return widgets.image_panel()
+
+
+def advisor_panel() -> widgets.Panel:  # notebook 06
+    return widgets.advisor_panel()
 
 
 def race_panel() -> widgets.Panel:  # notebook 04
@@ -396,6 +414,13 @@ CASES = [
     *panel_cases("races", race_panel, "threads", (0, 100), "threads must be an integer from 1 to 64"),
     *panel_cases("races", race_panel, "deposits", (0, HUGE), "increments must be an integer from 1 to 2,000,000"),
     *panel_cases("races", race_panel, "interval_ms", (0, 5000), "between 0.00001 and 1 s"),
+    *panel_cases("images", image_panel, "size", (0, HUGE), "image size"),
+    *panel_cases("images", image_panel, "workers", (0, HUGE), WORKERS),
+    *panel_cases("advisor", advisor_panel, "units", (0, -1), "units must be > 0"),
+    *panel_cases("advisor", advisor_panel, "kind", ("gpu",), KINDS),
+    *(case for module in (test_images, test_serving, test_responsive, test_records, test_summary,
+                          test_advisor, test_aio)
+      for case in module.BAD_INPUT_CASES),
 ]
 
 

@@ -29,6 +29,12 @@ INTERRUPTIONS = {
     "04_races.ipynb": ("tallies = races.bank_sweep(thread_counts=(4,), total=8_000_000, trials=50)",
                        "print(races.plain_verdict(races.plain_counter(increments=1000)))",
                        "4 threads × 1,000 increments"),
+    "05_case_studies.ipynb": ("for _ in range(20): served = serving.compare()",
+                              "with serving.server('threads + process pool', 'cpu') as up: print(serving.fetch(up.url).strip(), serving.listening(up.port))",
+                              "threads + process pool cpu pid="),
+    "06_choosing.ipynb": ("for _ in range(20): s = summary.measure()",
+                          "print(advisor.verdict(advisor.advise_builtin('io')))",
+                          "On this machine"),
 }
 
 

@@ -155,8 +155,3 @@ BAD_INPUT_CASES = [
                  id="panel-mode"),
 ]
 
-
-@pytest.mark.parametrize("call, allowed", BAD_INPUT_CASES)
-def test_bad_input(call, allowed):
-    with pytest.raises(ValueError, match=allowed):
-        call()
