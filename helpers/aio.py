@@ -278,8 +278,7 @@ def _left(deadline: float) -> float:
 def one_round(backend: str, n: int, wait: float, memory: str | None = None,
               timeout: float = 60.0) -> Round:
     """One round of `n` concurrent waits of `wait` seconds with threads or asyncio."""
-    if backend not in BACKENDS:
-        raise ValueError(f"unknown backend {backend!r}; allowed: {', '.join(BACKENDS)}")
+    runner.check_choice("backend", backend, BACKENDS)
     runner.check_int("n", n, 1, MAX_CONCURRENCY)
     _check_wait(wait)
     if memory not in (None, "uss", "traced"):

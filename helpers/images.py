@@ -101,13 +101,11 @@ KERNEL_FUNCTIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
 
 
 def check_kernel(kernel: str) -> None:
-    if kernel not in KERNELS:
-        raise ValueError(f"unknown kernel {kernel!r}; allowed: {', '.join(KERNELS)}")
+    runner.check_choice("kernel", kernel, KERNELS)
 
 
 def check_way(way: str) -> None:
-    if way not in WAYS:
-        raise ValueError(f"unknown way {way!r}; allowed: {', '.join(WAYS)}")
+    runner.check_choice("way", way, WAYS)
 
 
 # --- what runs in the workers (module level, so spawn and forkserver children can import it) ----

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io as _io
 import statistics
+from pathlib import Path
 from typing import Sequence
 
 from matplotlib.figure import Figure
@@ -1010,12 +1011,11 @@ def decision_guide(summary) -> Figure:
     return figure
 
 
-def save_png(figure: Figure, path) -> "Path":
+def save_png(figure: Figure, path) -> Path:
     """Save `figure` as a PNG at its own size (16 × 10 in at 100 dpi → 1600 × 1000 px);
     return the path written. ValueError for anything but a Figure and a .png file path in an
     existing, writable folder."""
     import os
-    from pathlib import Path
 
     if not isinstance(figure, Figure):
         raise ValueError(f"figure must be a matplotlib Figure (e.g. plots.infographic(s)), "

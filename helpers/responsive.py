@@ -459,8 +459,7 @@ class Job:
 
     def __init__(self, mode: str, seconds: float, on_progress: Progress | None = None,
                  on_end: Callable[[str], None] | None = None):
-        if mode not in JOB_MODES:
-            raise ValueError(f"unknown job mode {mode!r}; allowed: {', '.join(JOB_MODES)}")
+        runner.check_choice("job mode", mode, JOB_MODES)
         seconds = check_seconds("seconds", seconds, 0.1, MAX_SECONDS)
         self.mode, self.status = mode, "running"
         self._on_progress, self._on_end = on_progress, on_end

@@ -110,8 +110,13 @@ def max_workers(backend: str) -> int:
 
 
 def check_backend(backend: str) -> None:
-    if backend not in BACKENDS:
-        raise ValueError(f"unknown backend {backend!r}; allowed: {', '.join(BACKENDS)}")
+    check_choice("backend", backend, BACKENDS)
+
+
+def check_choice(name: str, value, allowed) -> None:
+    """Raise ValueError unless `value` is one of `allowed`, naming them all."""
+    if value not in allowed:
+        raise ValueError(f"unknown {name} {value!r}; allowed: {', '.join(map(str, allowed))}")
 
 
 def check_workers(workers: int, backend: str) -> None:
@@ -132,8 +137,7 @@ def check_start_method(start_method: str | None) -> str:
     if start_method is None:
         return machine.lab_start_method()
     available = multiprocessing.get_all_start_methods()
-    if start_method not in available:
-        raise ValueError(f"unknown start method {start_method!r}; allowed: {', '.join(available)}")
+    check_choice("start method", start_method, available)
     return start_method
 
 

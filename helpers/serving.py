@@ -41,13 +41,11 @@ JOIN_TIMEOUT = 5.0
 
 
 def check_kind(kind: str) -> None:
-    if kind not in KINDS:
-        raise ValueError(f"unknown server kind {kind!r}; allowed: {', '.join(KINDS)}")
+    runner.check_choice("server kind", kind, KINDS)
 
 
 def check_handler(handler: str) -> None:
-    if handler not in HANDLERS:
-        raise ValueError(f"unknown handler {handler!r}; allowed: {', '.join(HANDLERS)}")
+    runner.check_choice("handler", handler, HANDLERS)
 
 
 def check_units(units: float) -> None:

@@ -175,8 +175,7 @@ def transfers(largest: int = 64 * MiB, channels: Sequence[str] = CHANNELS,
     """Stream payloads of each size through each channel to one receiver, and time them."""
     sizes = payload_sizes(largest)
     for channel in channels:
-        if channel not in CHANNELS:
-            raise ValueError(f"unknown channel {channel!r}; allowed: {', '.join(CHANNELS)}")
+        runner.check_choice("channel", channel, CHANNELS)
     if "shared memory" in channels:
         shm.check_room(sizes[-1])
     method = runner.check_start_method(method)
@@ -584,8 +583,7 @@ def shared_state(workers: int = 2, methods: Sequence[str] = tuple(STATE_METHODS)
     """Each way of sharing state runs the same job: `workers` processes add 1, many times."""
     runner.check_workers(workers, "processes")
     for label in methods:
-        if label not in STATE_METHODS:
-            raise ValueError(f"unknown way of sharing {label!r}; allowed: {', '.join(STATE_METHODS)}")
+        runner.check_choice("way of sharing", label, STATE_METHODS)
     if not 0.001 <= scale <= 10:
         raise ValueError(f"scale must be from 0.001 to 10, got {scale!r}")
     method = runner.check_start_method(method)
@@ -730,8 +728,7 @@ def job(megabytes: int | None = None, workers: int | None = None,
     workers = max(2, machine.usable_cpus().value) if workers is None else workers
     runner.check_workers(workers, "processes")
     for name in methods:
-        if name not in JOB_METHODS:
-            raise ValueError(f"unknown method {name!r}; allowed: {', '.join(JOB_METHODS)}")
+        runner.check_choice("method", name, JOB_METHODS)
     method = runner.check_start_method(method)
     rows = nbytes // 8 // ROW_LENGTH
     data = np.random.default_rng(3).random((rows, ROW_LENGTH))

@@ -29,14 +29,12 @@ def worker_slider(value: int | None = None) -> w.IntSlider:
 
 
 def kind_picker(value: str = "cpu", options=workloads.KINDS) -> w.Dropdown:
-    if value not in options:
-        raise ValueError(f"unknown task kind {value!r}; allowed: {', '.join(options)}")
+    runner.check_choice("task kind", value, options)
     return w.Dropdown(options=list(options), value=value, description="task kind")
 
 
 def backend_picker(value: str = "threads", options=("threads", "processes")) -> w.Dropdown:
-    if value not in options:
-        raise ValueError(f"unknown backend {value!r}; allowed: {', '.join(options)}")
+    runner.check_choice("backend", value, options)
     return w.Dropdown(options=list(options), value=value, description="backend")
 
 
@@ -160,8 +158,7 @@ class ResponsivePanel(w.VBox):
         from . import responsive
 
         self.seconds = responsive.check_seconds("seconds", seconds, 0.1, responsive.MAX_SECONDS)
-        if mode not in RESPONSIVE_MODES:
-            raise ValueError(f"unknown mode {mode!r}; allowed: {', '.join(RESPONSIVE_MODES)}")
+        runner.check_choice("mode", mode, RESPONSIVE_MODES)
         self.job = None
         self.mode = w.Dropdown(options=list(RESPONSIVE_MODES), value=mode, description="run on")
         self.start_button = w.Button(description="Start", button_style="primary", icon="play")

@@ -2,7 +2,6 @@
 the verdict on one CPU, the checker, bad input."""
 import functools
 import tempfile
-from pathlib import Path
 
 import pytest
 
