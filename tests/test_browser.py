@@ -1,4 +1,5 @@
-"""Every notebook in JupyterLab in a real browser: Run All, no errors, a working try-it panel."""
+"""Every notebook in JupyterLab in a real browser: Run All, no errors, a working try-it panel;
+and notebook 05's responsive panel driven through its three modes."""
 import json
 import os
 import re
@@ -344,4 +345,177 @@ def test_notebook_runs_in_the_browser(lab, browser, notebook):
         context.close()
         shut_down_kernels(base, token)
     cells = json.loads(notebook.read_text())["cells"]
+    assert not any(c.get("outputs") for c in cells), "the notebook was saved with outputs"
+
+
+# ---------------------------------------------------------------- notebook 05's responsive panel
+
+CASE_STUDIES = "05_case_studies.ipynb"
+STATE_SECONDS = 60   # for the panel to reach a state it is waiting for, on a loaded machine
+
+
+def poll(condition, seconds: float, failure) -> object:
+    """condition()'s first truthy value, checked every 0.1 s for up to `seconds`."""
+    deadline = time.monotonic() + seconds
+    while not (value := condition()):
+        assert time.monotonic() < deadline, failure() if callable(failure) else failure
+        time.sleep(0.1)
+    return value
+
+
+def run_cells(page, *texts: str) -> None:
+    """Run only the code cells containing these texts, one after another (Ctrl+Enter)."""
+    for text in texts:
+        cell = page.locator(".jp-NotebookPanel .jp-CodeCell").filter(has_text=text).first
+        prompt = cell.locator(".jp-InputArea-prompt")
+        prompt.click()   # selects the cell, in command mode
+        page.keyboard.press("Control+Enter")
+        poll(lambda: re.fullmatch(r"\[\d+\]:", prompt.inner_text().strip())
+             and kernel_status(page) == "idle", RUN_ALL_SECONDS, f"the cell with {text!r} did not run")
+        assert shown_errors(page) == [], shown_errors(page)
+
+
+class ResponsiveView:
+    """The parts of widgets.responsive_panel() as the page shows them."""
+
+    def __init__(self, page):
+        self.page = page
+        self.panel = page.locator(".jp-OutputArea-output .widget-vbox").filter(
+            has=page.locator("button.widget-button", has_text="Start")).first
+        self.panel.wait_for(timeout=60_000)
+        self.mode = self.panel.locator(".widget-dropdown select")
+        self.start = self.panel.locator("button.widget-button", has_text="Start")
+        self.cancel = self.panel.locator("button.widget-button", has_text="Cancel")
+        self.heard = self.panel.locator(".widget-hbox:has(.widget-slider) > .widget-label")
+        self.status_label = self.panel.locator(":scope > .widget-label")
+        self.bar = self.panel.locator(".widget-hprogress .progress-bar")
+
+    def status(self) -> str:
+        return self.status_label.inner_text().strip()
+
+    def progress(self) -> float:
+        """How full the bar is, in per cent."""
+        return self.bar.evaluate("bar => parseFloat(bar.style.width) || 0")
+
+    def choose(self, mode: str) -> None:
+        """Pick the mode (sent to the kernel before a later click on Start, in order)."""
+        poll(self.mode.is_enabled, STATE_SECONDS, "the mode picker stayed disabled")
+        self.mode.select_option(label=mode)
+
+    def begin(self, mode: str) -> None:
+        self.choose(mode)
+        self.start.click()
+        poll(lambda: self.status().startswith("computing"), STATE_SECONDS,
+             lambda: f"{mode}: the panel did not start computing; status {self.status()!r}")
+
+    def move_slider(self) -> str:
+        """One step right on "try me"; the value the kernel should now hear."""
+        return move_slider(self.panel, "try me")
+
+    def shot(self, name: str) -> None:
+        SHOTS.mkdir(exist_ok=True)
+        self.panel.scroll_into_view_if_needed()
+        self.panel.screenshot(path=SHOTS / f"05_responsive_{name}.png")
+
+
+def kernel_children(base: str, token: str) -> list:
+    """Live child processes of the (one) kernel, multiprocessing's own servers excepted."""
+    import psutil
+
+    from helpers import runner
+
+    kernels = [s["kernel"]["id"] for s in api(base, token, "sessions")]
+    assert len(kernels) == 1, kernels
+    named = {}
+    for pid in marked_pids():
+        try:
+            if f"kernel-{kernels[0]}.json" in " ".join(psutil.Process(pid).cmdline()):
+                named[pid] = psutil.Process(pid).ppid()
+        except psutil.NoSuchProcess:   # a child that ended meanwhile
+            continue
+    # a forked child carries the kernel's command line too: the kernel is the eldest
+    pids = [pid for pid, parent in named.items() if parent not in named]
+    assert len(pids) == 1, f"kernel process not found among {named}"
+    return runner.worker_processes(pids[0])
+
+
+def check_background_thread(view: ResponsiveView) -> None:
+    """The kernel hears the slider while a lab- thread computes; Cancel stops it."""
+    view.begin("background thread")
+    poll(lambda: view.progress() > 0, STATE_SECONDS, "background thread: the bar did not move")
+    value = view.move_slider()
+    poll(lambda: f"heard {value} " in view.heard.inner_text(), STATE_SECONDS,
+         lambda: f"background thread: the kernel did not hear {value}: {view.heard.inner_text()!r}")
+    progress, status = view.progress(), view.status()
+    assert 0 < progress < 100 and status.startswith("computing"), \
+        f"heard only after the computation: bar {progress}%, status {status!r}"
+    view.cancel.click()
+    poll(lambda: view.status().startswith("cancelled"), 10,
+         lambda: f"background thread: not cancelled in 10 s; status {view.status()!r}")
+    assert view.progress() < 100
+    poll(view.start.is_enabled, 10, "Start not enabled again after the cancel")
+
+
+def check_process(view: ResponsiveView, base: str, token: str) -> None:
+    """A child computes (the bar moves); Cancel terminates it and leaves no child behind."""
+    view.begin("process")
+    first = poll(view.progress, STATE_SECONDS, "process: the bar did not move")
+    poll(lambda: view.progress() > first, STATE_SECONDS, "process: the bar stopped moving")
+    assert kernel_children(base, token), "process mode, yet the kernel has no child process"
+    view.cancel.click()
+    poll(lambda: view.status().startswith("cancelled"), 10,
+         lambda: f"process: not cancelled in 10 s; status {view.status()!r}")
+    assert "terminated" in view.status(), view.status()
+    poll(lambda: not kernel_children(base, token), 10,
+         lambda: f"children of the kernel left after the cancel: {kernel_children(base, token)}")
+
+
+def check_main_thread(view: ResponsiveView) -> None:
+    """While the main thread computes the kernel hears nothing; afterwards it catches up."""
+    view.begin("main thread")
+    before = view.heard.inner_text()
+    value = view.move_slider()
+    assert view.status().startswith("computing"), "main thread: done before the slider moved"
+    deadline = time.monotonic() + STATE_SECONDS
+    while True:
+        heard = view.heard.inner_text()   # read before the status: the kernel sends it after
+        status, progress = view.status(), view.progress()
+        if status.startswith("done"):
+            break
+        assert time.monotonic() < deadline, f"main thread: not done in {STATE_SECONDS} s"
+        assert status.startswith("computing"), status
+        assert heard == before, f"main thread: heard {heard!r} while still computing"
+        # the kernel fills the bar at the end, just before it says done: nothing in between
+        assert progress in (0, 100), f"main thread: the bar moved to {progress}% while computing"
+        time.sleep(0.1)
+    poll(lambda: f"heard {value} " in view.heard.inner_text(), 10,
+         lambda: f"main thread: never caught up with {value}: {view.heard.inner_text()!r}")
+    assert view.progress() == 100
+
+
+def test_responsive_panel_in_the_browser(lab, browser):
+    """Notebook 05's responsive panel, only its imports and panel cells run: the slider is heard
+    beside a thread or a process, not beside the main thread; Cancel stops thread and process."""
+    base, token = lab
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    try:
+        try:
+            open_notebook(page, base, token, CASE_STUDIES)
+            run_cells(page, "from helpers import", "widgets.responsive_panel(")
+            view = ResponsiveView(page)
+            check_background_thread(view)
+            view.shot("1_background_thread")
+            check_process(view, base, token)
+            view.shot("2_process")
+            check_main_thread(view)
+            view.shot("3_main_thread")
+            assert shown_errors(page) == []
+        finally:
+            screenshot(page, "05_responsive.ipynb")   # on a failure too: what the page showed
+        close_without_saving(page)
+    finally:
+        context.close()
+        shut_down_kernels(base, token)
+    cells = json.loads((ROOT / "notebooks" / CASE_STUDIES).read_text())["cells"]
     assert not any(c.get("outputs") for c in cells), "the notebook was saved with outputs"
