@@ -59,8 +59,8 @@ def _run_threads(target: Callable, count: int, *args) -> float:
             thread.join()
     except BaseException:
         stop.set()
-        for thread in threads:
-            thread.join()
+        for thread in threads:  # not Thread.join: after an interrupted join it returns at once
+            runner.join_thread(thread, timeout=30)
         raise
     if errors:
         raise errors[0]

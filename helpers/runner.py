@@ -196,6 +196,26 @@ def open_pool(backend: str, workers: int, start_method: str | None = None):
         yield pool
 
 
+def lab_threads() -> list[str]:
+    """Names of the lab's threads (named "lab-…") that are still running.
+
+    Asks the interpreter which threads have a frame, not `is_alive()`: on CPython 3.11 a
+    join interrupted by Ctrl+C marks the thread stopped while it still runs."""
+    running = sys._current_frames()
+    return sorted(t.name for t in threading.enumerate()
+                  if t.name.startswith("lab-") and t.ident in running)
+
+
+def join_thread(thread: threading.Thread, timeout: float) -> bool:
+    """Wait up to `timeout` s for `thread` to end; True if it has. Unlike `Thread.join`, this
+    still waits after an earlier join was interrupted (see lab_threads)."""
+    deadline = time.monotonic() + timeout
+    thread.join(timeout)
+    while thread.ident in sys._current_frames() and time.monotonic() < deadline:
+        time.sleep(0.005)
+    return thread.ident not in sys._current_frames()
+
+
 def worker_processes(parent: int | None = None) -> list[psutil.Process]:
     """Live descendants of `parent` (default: this process), except multiprocessing's servers."""
     servers = ("multiprocessing.forkserver", "multiprocessing.resource_tracker")
@@ -333,9 +353,13 @@ def _pool(backend: str, workers: int, method: str | None):
 
 
 def _abandon(pool: cf.Executor) -> None:
-    """Stop a pool now: drop queued tasks, terminate child processes, reap them."""
+    """Stop a pool now: drop queued tasks, terminate child processes, reap them; give worker
+    threads (which cannot be stopped) a moment to finish the task they are in."""
     children = list((getattr(pool, "_processes", None) or {}).values())
+    threads = list(getattr(pool, "_threads", ()))
     pool.shutdown(wait=False, cancel_futures=True)
+    for thread in threads:
+        join_thread(thread, timeout=2)
     for child in children:
         child.terminate()
     for child in children:

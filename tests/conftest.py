@@ -1,6 +1,5 @@
 """Shared fixtures: every experiment must leave the interpreter as it found it."""
 import sys
-import threading
 
 import pytest
 
@@ -14,4 +13,4 @@ def no_leftovers():
     yield
     assert sys.getswitchinterval() == interval
     assert runner.worker_processes() == []
-    assert not [t for t in threading.enumerate() if t.name.startswith("lab-") and t.is_alive()]
+    assert runner.lab_threads() == []

@@ -6,11 +6,11 @@ import time
 
 import pytest
 
-from helpers import aio
+from helpers import aio, runner
 
 
 def _lab_threads():
-    return [t for t in threading.enumerate() if t.name.startswith("lab-") and t.is_alive()]
+    return runner.lab_threads()
 
 
 def _interrupt_after(seconds: float) -> threading.Timer:

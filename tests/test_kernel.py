@@ -121,7 +121,7 @@ def test_run_all_twice_then_interrupt_mid_run_leaves_nothing_behind(kernel, name
     while runner.worker_processes(kernel_pid) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert runner.worker_processes(kernel_pid) == []
-    stdout, _, error = execute(client, "import threading; print(sorted(t.name for t in threading.enumerate() if t.name.startswith('lab-') and t.is_alive()))")
+    stdout, _, error = execute(client, "from helpers import runner; print(runner.lab_threads())")
     assert error is None and stdout.strip() == "[]"
     if os.path.isdir("/dev/shm"):
         # Shared-memory segments are what a leak looks like. Named semaphores (sem.*) are left

@@ -1,11 +1,10 @@
 """Notebook 05, a responsive UI: the event-loop and cancel experiments, jobs and the panel."""
-import threading
 import time
 
 import pytest
 from matplotlib.figure import Figure
 
-from helpers import plots, responsive, widgets
+from helpers import plots, responsive, runner, widgets
 
 
 @pytest.fixture(autouse=True)
@@ -107,7 +106,7 @@ def test_closing_a_running_panel_stops_its_computation():
     time.sleep(0.1)
     panel.close()
     assert not panel.running
-    assert not [t for t in threading.enumerate() if t.name.startswith("lab-") and t.is_alive()]
+    assert runner.lab_threads() == []
 
 
 def _fake_results():

@@ -174,3 +174,28 @@ def test_a_real_sigint_during_a_run_leaves_no_child_process():
     child.send_signal(signal.SIGINT)
     out, _ = child.communicate(timeout=30)
     assert out.strip() == "left 0"
+
+
+def test_lab_threads_and_join_thread_see_through_an_interrupted_join(no_leftovers):
+    """On CPython 3.11 a Ctrl+C inside Thread.join marks the thread stopped while it runs on;
+    lab_threads still lists it and join_thread still waits for it."""
+    release = threading.Event()
+    thread = threading.Thread(target=release.wait, args=(10,), name="lab-sleeper")
+    thread.start()
+    previous = signal.signal(signal.SIGALRM, _raise_keyboard_interrupt)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.1)
+        with pytest.raises(KeyboardInterrupt):
+            thread.join()
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    assert runner.lab_threads() == ["lab-sleeper"]
+    assert runner.join_thread(thread, timeout=0.2) is False
+    threading.Timer(0.2, release.set).start()
+    assert runner.join_thread(thread, timeout=5) is True
+    assert runner.lab_threads() == []
+
+
+def _raise_keyboard_interrupt(signum, frame):
+    raise KeyboardInterrupt
