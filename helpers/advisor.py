@@ -362,8 +362,8 @@ def advise(task, arguments: Sequence, *, call_timeout: float = 5.0, budget: floa
     an Advice whose `problem` says so."""
     task = task if isinstance(task, Task) else load(task)
     arguments = _check_arguments(arguments)
-    _check_seconds("call_timeout", call_timeout, 0.1, 600)
-    _check_seconds("budget", budget, 0.5, 3600)
+    runner.check_seconds("call_timeout", call_timeout, 0.1, 600)
+    runner.check_seconds("budget", budget, 0.5, 3600)
     runner.check_int("repeats", repeats, 1, 10)
     usable, gil = machine.usable_cpus().value, bool(machine.gil_enabled().value)
     empty = Advice(task.label, len(arguments), usable, gil, None)
@@ -425,12 +425,6 @@ def _check_arguments(arguments) -> list:
         raise ValueError(f"arguments must list from 1 to {MAX_ARGUMENTS} arguments, one per "
                          f"call; got {len(arguments)}")
     return arguments
-
-
-def _check_seconds(name: str, value, low: float, high: float) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
-        raise ValueError(f"{name} must be a number of seconds from {low:g} to {high:g}, "
-                         f"got {value!r}")
 
 
 def _pickle_costs(task: Task, arguments: list) -> tuple[list[int], list[float]]:

@@ -30,12 +30,6 @@ CHILD_START_SECONDS = 60.0  # a spawn child re-imports the lab: generous, but bo
 Progress = Callable[[int, int], None]
 
 
-def check_seconds(name: str, seconds, low: float = 0.05, high: float = MAX_SECONDS) -> float:
-    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not low <= seconds <= high:
-        raise ValueError(f"{name} must be a number of seconds from {low:g} to {high:g}, got {seconds!r}")
-    return float(seconds)
-
-
 def _step_iterations(seconds: float) -> int:
     """Loop iterations of one progress step, so STEPS steps last about `seconds` here."""
     return workloads.calibrate().argument("cpu", seconds / STEPS / workloads.DEFAULT_UNIT_SECONDS)
@@ -216,7 +210,7 @@ def responsiveness(seconds: float = 0.6, modes=MODES, progress: runner.Progress 
                    ) -> Responsiveness:
     """The computation (about `seconds` long) in each mode, beside a loop handling an event
     every 10 ms; every event's delay and the progress the loop could show."""
-    seconds = check_seconds("seconds", seconds, 0.1, MAX_SECONDS)
+    seconds = runner.check_seconds("seconds", seconds, 0.1, MAX_SECONDS)
     modes = tuple(modes)
     if not modes or any(mode not in MODES for mode in modes):
         raise ValueError(f"modes must be a non-empty list of {', '.join(MODES)}; got {modes!r}")
@@ -290,7 +284,7 @@ CANCEL_WAYS = ("main thread", "cooperative thread", "thread in one C call", "pro
 def cancelling(seconds: float = 0.4, progress: runner.Progress | None = None) -> Cancelling:
     """Ask each way of running a `seconds`-long computation to stop once it is half done
     (the single C call, which shows no progress, a quarter of the way in); time the stop."""
-    seconds = check_seconds("seconds", seconds, 0.1, MAX_SECONDS)
+    seconds = runner.check_seconds("seconds", seconds, 0.1, MAX_SECONDS)
     steps = (_cancel_inline, _cancel_cooperative, _cancel_c_call, _cancel_process)
     runs = []
     for index, (way, measure) in enumerate(zip(CANCEL_WAYS, steps)):
@@ -460,7 +454,7 @@ class Job:
     def __init__(self, mode: str, seconds: float, on_progress: Progress | None = None,
                  on_end: Callable[[str], None] | None = None):
         runner.check_choice("job mode", mode, JOB_MODES)
-        seconds = check_seconds("seconds", seconds, 0.1, MAX_SECONDS)
+        seconds = runner.check_seconds("seconds", seconds, 0.1, MAX_SECONDS)
         self.mode, self.status = mode, "running"
         self._on_progress, self._on_end = on_progress, on_end
         self._stop = threading.Event()
@@ -539,7 +533,7 @@ def start_job(mode: str, seconds: float = 3.0, on_progress: Progress | None = No
 
 def run_inline(seconds: float = 3.0) -> float:
     """The computation on the calling thread (the panel's main-thread mode); its wall seconds."""
-    seconds = check_seconds("seconds", seconds, 0.1, MAX_SECONDS)
+    seconds = runner.check_seconds("seconds", seconds, 0.1, MAX_SECONDS)
     started = time.perf_counter()
     crunch(_step_iterations(seconds))
     return time.perf_counter() - started

@@ -132,6 +132,14 @@ def check_int(name: str, value, low: int, high: int) -> None:
         raise ValueError(f"{name} must be an integer from {low:,} to {high:,}, got {value!r}")
 
 
+def check_seconds(name: str, value, low: float, high: float) -> float:
+    """Raise ValueError unless `value` is a number of seconds from `low` to `high`."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+        raise ValueError(f"{name} must be a number of seconds from {low:g} to {high:g}, "
+                         f"got {value!r}")
+    return float(value)
+
+
 def check_start_method(start_method: str | None) -> str:
     """The start method to use: the one given, or the lab's; ValueError if unknown here."""
     if start_method is None:

@@ -157,7 +157,7 @@ class ResponsivePanel(w.VBox):
     def __init__(self, seconds: float = 3.0, mode: str = "background thread"):
         from . import responsive
 
-        self.seconds = responsive.check_seconds("seconds", seconds, 0.1, responsive.MAX_SECONDS)
+        self.seconds = runner.check_seconds("seconds", seconds, 0.1, responsive.MAX_SECONDS)
         runner.check_choice("mode", mode, RESPONSIVE_MODES)
         self.job = None
         self.mode = w.Dropdown(options=list(RESPONSIVE_MODES), value=mode, description="run on")
