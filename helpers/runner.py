@@ -22,7 +22,7 @@ from typing import Callable, Iterable, Sequence
 import psutil
 from threadpoolctl import threadpool_limits
 
-from . import machine, workloads
+from . import machine, probe, workloads
 
 BACKENDS = ("sequential", "threads", "processes")
 MAX_THREADS = 256
@@ -95,7 +95,9 @@ class RunResult:
             return f"{self.workers} processes ({self.start_method})"
         if self.backend == "threads":
             return f"{self.workers} threads"
-        return "sequential"
+        if self.backend == "sequential":
+            return "sequential"
+        return f"{self.backend} ({self.workers} workers)"  # run_on: the executor's own name
 
 
 def max_workers(backend: str) -> int:
@@ -178,11 +180,43 @@ def run(
     import numpy  # noqa: F401  (load BLAS now: threadpool_limits only reaches loaded libraries)
 
     with threadpool_limits(limits=1), _pool(backend, workers, method) as pool:
-        workers_by_id = _warm_up(pool, workers, deadline)
-        rounds = [
-            _run_once(pool, fn, arguments, workers_by_id, deadline, counter)
-            for _ in range(repeats)
-        ]
+        rounds = _measure(pool, fn, arguments, workers, repeats, deadline, counter)
+    return _result(name, backend, method, workers, arguments, rounds)
+
+
+def run_on(
+    executor: cf.Executor,
+    work: str | Callable,
+    *,
+    workers: int,
+    name: str,
+    tasks: int | None = None,
+    args: Iterable | None = None,
+    units: float = 1.0,
+    repeats: int = 1,
+    timeout: float | None = None,
+    progress: Progress | None = None,
+) -> RunResult:
+    """Like `run`, on an executor someone else made (Dask, subinterpreters, …) with `workers`
+    workers; `name` labels the result. The executor stays open: its owner closes it."""
+    run_name, fn, arguments = _plan(work, tasks, args, units)
+    check_int("workers", workers, 1, MAX_THREADS)
+    if not isinstance(name, str) or not name.strip():
+        raise ValueError(f"name must be a non-empty string that labels the run, got {name!r}")
+    _check_count("repeats", repeats, MAX_REPEATS)
+    deadline = _deadline(timeout)
+    counter = _ProgressCounter(progress, len(arguments) * repeats)
+    rounds = _measure(executor, fn, arguments, workers, repeats, deadline, counter)
+    return _result(run_name, name, None, workers, arguments, rounds)
+
+
+def _measure(pool, fn, arguments, workers, repeats, deadline, counter) -> list:
+    workers_by_id = _warm_up(pool, workers, deadline)
+    return [_run_once(pool, fn, arguments, workers_by_id, deadline, counter)
+            for _ in range(repeats)]
+
+
+def _result(name, backend, method, workers, arguments, rounds) -> RunResult:
     walls = [wall for wall, *_ in rounds]
     _, spans, results, origin = rounds[walls.index(_median_value(walls))]
     return RunResult(name, backend, method, workers, len(arguments), tuple(walls), spans, results,
@@ -226,7 +260,8 @@ def join_thread(thread: threading.Thread, timeout: float) -> bool:
 
 def worker_processes(parent: int | None = None) -> list[psutil.Process]:
     """Live descendants of `parent` (default: this process), except multiprocessing's servers."""
-    servers = ("multiprocessing.forkserver", "multiprocessing.resource_tracker")
+    servers = ("multiprocessing.forkserver", "multiprocessing.resource_tracker",
+               "loky.backend.resource_tracker")  # joblib's own, kept like multiprocessing's
     root = psutil.Process(parent)
     leftovers = []
     for child in root.children(recursive=True):
@@ -377,11 +412,6 @@ def _abandon(pool: cf.Executor) -> None:
             child.join(timeout=2)
 
 
-def _whoami(pause: float) -> tuple[int, int]:
-    time.sleep(pause)
-    return os.getpid(), threading.get_ident()
-
-
 def _warm_up(pool: cf.Executor, workers: int, deadline: float | None) -> dict:
     """Start every worker before the clock starts; map (pid, thread) to a worker number."""
     seen: dict[tuple[int, int], int] = {}
@@ -390,7 +420,7 @@ def _warm_up(pool: cf.Executor, workers: int, deadline: float | None) -> dict:
     while len(seen) < workers:
         if time.perf_counter() > give_up:
             raise RuntimeError(f"only {len(seen)} of {workers} workers started in {WARM_UP_SECONDS}s")
-        futures = [pool.submit(_whoami, pause) for _ in range(workers)]
+        futures = [pool.submit(probe.whoami, pause) for _ in range(workers)]
         try:
             for done in cf.as_completed(futures, timeout=_remaining(deadline)):
                 seen.setdefault(done.result(), len(seen))
@@ -405,14 +435,6 @@ def _warm_up(pool: cf.Executor, workers: int, deadline: float | None) -> dict:
 
 
 # --- one timed round -----------------------------------------------------------------
-
-
-def _timed_call(fn: Callable, argument, index: int):
-    """Runs in the worker: the task plus who ran it, when, and its CPU time."""
-    start, cpu_start = time.perf_counter(), time.thread_time()
-    value = fn(argument)
-    cpu_time, end = time.thread_time() - cpu_start, time.perf_counter()
-    return index, os.getpid(), threading.get_ident(), start, end, cpu_time, value
 
 
 class _ProgressCounter:
@@ -430,14 +452,19 @@ class _ProgressCounter:
 
 def _run_once(pool, fn, arguments, workers_by_id, deadline, counter):
     origin = time.perf_counter()
-    futures = [pool.submit(_timed_call, fn, arg, i) for i, arg in enumerate(arguments)]
+    futures = [pool.submit(probe.timed_call, fn, arg, i) for i, arg in enumerate(arguments)]
     records = []
     try:
         for done in cf.as_completed(futures, timeout=_remaining(deadline)):
             records.append(done.result())
             counter.step()
-    except cf.TimeoutError:
-        raise TimeoutError(f"the run did not finish before its timeout; {counter.done} tasks done") from None
+    except BaseException as error:
+        for future in futures:  # a borrowed executor has no _abandon: drop what is queued
+            future.cancel()
+        if isinstance(error, cf.TimeoutError):
+            raise TimeoutError(f"the run did not finish before its timeout; {counter.done} "
+                               "tasks done") from None
+        raise
     wall = time.perf_counter() - origin
     records.sort()
     spans = tuple(

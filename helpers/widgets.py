@@ -304,3 +304,21 @@ def advisor_panel(kind: str = "cpu") -> Panel:
     }
     return Panel(advisor.advise_builtin, plots.advice, advisor.verdict, controls,
                  title="Try it yourself: ask the advisor")
+
+
+# --- notebook 07: the same work on other engines -------------------------------------------------
+
+
+def engines_panel(engine: str = "dask processes") -> Panel:
+    """One engine on one task kind beside sequential: engine, kind, workers, tasks."""
+    from . import beyond
+
+    runner.check_choice("engine", engine, beyond.ENGINES)
+    controls = {
+        "engine": w.Dropdown(options=list(beyond.ENGINES), value=engine, description="engine"),
+        "kind": kind_picker("cpu", beyond.KINDS),
+        "workers": worker_slider(),
+        "tasks": w.IntSlider(value=8, min=1, max=64, description="tasks"),
+    }
+    return Panel(beyond.trial, plots.engines, beyond.engines_verdict, controls,
+                 title="Try it yourself: one engine against sequential")

@@ -9,7 +9,7 @@ shows "not run: <the message>" and keeps the error in `last_error`.
 Exercise checkers (check_*) are left out on purpose: a wrong answer there is a learner's attempt,
 answered with "Not yet: …", not bad input.
 
-Notebooks 05 and 06 keep their cases beside their other tests (`BAD_INPUT_CASES` in
+Notebooks 05, 06 and 07 keep their cases beside their other tests (`BAD_INPUT_CASES` in
 test_images.py, test_serving.py, …); they are run here, by the same test, with the same checks.
 """
 import math
@@ -18,6 +18,7 @@ import ipywidgets as w
 import pytest
 import test_advisor
 import test_aio
+import test_beyond
 import test_images
 import test_records
 import test_responsive
@@ -419,7 +420,7 @@ CASES = [
     *panel_cases("advisor", advisor_panel, "units", (0, -1), "units must be > 0"),
     *panel_cases("advisor", advisor_panel, "kind", ("gpu",), KINDS),
     *(case for module in (test_images, test_serving, test_responsive, test_records, test_summary,
-                          test_advisor, test_aio)
+                          test_advisor, test_aio, test_beyond)
       for case in module.BAD_INPUT_CASES),
 ]
 

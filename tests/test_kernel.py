@@ -35,6 +35,9 @@ INTERRUPTIONS = {
     "06_choosing.ipynb": ("for _ in range(20): s = summary.measure()",
                           "print(advisor.verdict(advisor.advise_builtin('io')))",
                           "On this machine"),
+    "07_beyond.ipynb": ("for _ in range(20): compared = beyond.compare_engines()",
+                        "print(beyond.engines_verdict(beyond.compare_engines(engines=['dask processes'], kinds=['io'], repeats=1)))",
+                        "dask processes: started in"),
 }
 
 
