@@ -21,7 +21,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from helpers import first_look, machine, plots, runner, sharing, spawning, trivial, widgets, workloads  # noqa: E402
+from helpers import (beyond, first_look, machine, plots, runner, sharing, spawning, trivial,  # noqa: E402
+                     widgets, workloads)
 
 TASKS_PER_WORKER = 8
 
@@ -135,6 +136,25 @@ def sharing_rows() -> list[tuple[str, float, str]]:
     return rows
 
 
+def bare_per_task(workers: int, tasks: int = beyond.EMPTY_TASKS, repeats: int = 5) -> float:
+    """Seconds per empty task through a bare, warmed ProcessPoolExecutor: submit all, wait."""
+    context = multiprocessing.get_context(machine.lab_start_method())
+    with cf.ProcessPoolExecutor(workers, mp_context=context) as pool:
+        list(pool.map(time.sleep, [0.05] * workers))
+        return statistics.median(
+            _timed(lambda: cf.wait([pool.submit(trivial.noop) for _ in range(tasks)]))
+            for _ in range(repeats)) / tasks
+
+
+def engine_rows() -> list[tuple]:
+    """Notebook 07's engines: start, cost per empty task, and that cost over a bare pool's."""
+    compared = beyond.compare_engines(kinds=["cpu"], repeats=5)
+    bare = bare_per_task(compared.workers)
+    return [(run.engine, run.start_seconds * 1000, run.per_task_seconds * 1e6,
+             run.per_task_seconds / bare, compared.speedup(run.engine, "cpu"))
+            for run in compared.runs], bare
+
+
 def notebook_run(name: str) -> tuple[float, float, float]:
     """Seconds nbval takes, and the peak RSS and PSS sums (MiB) of pytest, kernel and children."""
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"notebooks/{name}"]
@@ -177,6 +197,12 @@ def main() -> None:
     print("\n{:<26} {:>10}   {}".format("transfer (notebook 03)", "MB/s", "against"))
     for case, rate, against in sharing_rows():
         print(f"{case:<26} {rate:>10,.0f}   {against}")
+    rows, bare = engine_rows()
+    print(f"\n{'engine (notebook 07)':<20} {'start ms':>10} {'µs / task':>10} "
+          f"{'/ bare pool':>12} {'cpu speedup':>12}")
+    for name, start, per_task, ratio, gain in rows:
+        print(f"{name:<20} {start:>10,.0f} {per_task:>10,.0f} {ratio:>12.2f} {gain:>11.2f}×")
+    print(f"(bare ProcessPoolExecutor, submit and wait: {bare * 1e6:,.0f} µs per empty task)")
     if not options.skip_notebook:
         print("\n{:<26} {:>10} {:>16} {:>16}".format("notebook under nbval", "seconds",
                                                     "peak RSS sum MiB", "peak PSS sum MiB"))

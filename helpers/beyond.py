@@ -184,7 +184,7 @@ def compare_engines(
     kinds: Sequence[str] = KINDS,
     workers: int | None = None,
     tasks: int | None = None,
-    units: float = 3.0,
+    units: float = 5.0,
     repeats: int = 3,
     progress: runner.Progress | None = None,
 ) -> Engines:
