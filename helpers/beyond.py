@@ -460,7 +460,7 @@ def choices(engines: Engines, beyond: Sequence[Beyond], wait_seconds: float = 0.
         run = engines.run(name)
         return f"start {_ms(run.start_seconds)}, {_us(run.per_task_seconds)} per task"
 
-    waits = aio.one_round("asyncio", 100, wait_seconds)
+    waits = aio.one_round("asyncio", 1000, wait_seconds)  # many, so the loop's start is shared
     by_option = {b.option: b for b in beyond}
     return [
         Choice("threads", "waiting (I/O), C code that releases the GIL, keeping a UI live",
