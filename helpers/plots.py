@@ -1250,24 +1250,30 @@ def engines(result) -> Figure:
               "{:,.0f} µs")
     per_task.set_ylabel("wall time per empty task (µs, log scale)")
     per_task.set_title("what each task costs to hand out", fontsize=10)
+    if len(names) == 1:  # one engine (the panel): a bar, not a wall
+        for ax in (start, per_task):
+            ax.set_xlim(-1.2, 1.2)
     _engine_speedups(gains, result, names, colours)
     unit_ms = workloads.calibrate().unit_seconds * 1000
+    each = " of each engine" if len(names) > 1 else f" of {names[0]}"
     figure.suptitle(f"{result.tasks} tasks of {result.units * unit_ms:.0f} ms on {result.workers} "
-                    f"workers of each engine (median of the repeats; "
-                    f"{result.usable_cpus} usable CPUs)", fontsize=10)
+                    f"workers{each} (median of the repeats; {result.usable_cpus} usable CPUs)",
+                    fontsize=10)
     return figure
 
 
 def _engine_speedups(ax, result, names, colours) -> None:
     kinds = result.kinds
-    width = 0.8 / len(names)
+    width = min(0.8 / len(names), 0.3)
     for i, (name, colour) in enumerate(zip(names, colours)):
         xs = [k + (i - (len(names) - 1) / 2) * width for k in range(len(kinds))]
         values = [result.speedup(name, kind) for kind in kinds]
         ax.bar(xs, values, width=width * 0.95, color=colour, label=name)
         for x, value in zip(xs, values):
             ax.annotate(f"{value:.1f}", (x, value), textcoords="offset points", xytext=(0, 2),
-                        ha="center", fontsize=7)
+                        ha="center", fontsize=7, bbox={"facecolor": "white", "edgecolor": "none",
+                                                       "pad": 0.5, "alpha": 0.8})
+    ax.set_xlim(-0.6, len(kinds) - 0.4)
     ax.axhline(1, color=COLOURS["sequential"], linewidth=1, label="1× (no gain)")
     ax.axhline(min(result.usable_cpus, result.workers), color=COLOURS["usable"], linestyle=":",
                linewidth=2, label=f"usable CPUs = {result.usable_cpus}")

@@ -284,6 +284,13 @@ def move_slider(panel, label: str) -> str:
     return readout.inner_text().strip()
 
 
+def pick(panel, label: str, option: str) -> None:
+    """Choose `option` in the dropdown described by label."""
+    dropdown = panel.locator(".widget-dropdown").filter(
+        has=panel.page.locator(".widget-label", has_text=re.compile(f"^{label}$"))).first
+    dropdown.locator("select").select_option(label=option)
+
+
 def screenshot(page, name: str) -> None:
     """The whole notebook in one picture: make the window as tall as the notebook first."""
     scroller = ".jp-NotebookPanel .jp-WindowedPanel-outer"
@@ -313,7 +320,8 @@ def shut_down_kernels(base: str, token: str) -> None:
 # ---------------------------------------------------------------- the test
 
 def run_notebook(page, base: str, token: str, name: str) -> None:
-    """Run All without an error; the panel renders; on 00 it answers a moved slider."""
+    """Run All without an error; the panel renders; on 00 it answers a moved slider, on 07 a
+    different engine."""
     open_notebook(page, base, token, name)
     code_cells = page.locator(".jp-CodeCell").count()
     run_all(page)
@@ -326,6 +334,13 @@ def run_notebook(page, base: str, token: str, name: str) -> None:
         second = run_panel(panel, first)
         assert second[0] != first[0], f"the same plot at {workers} workers"
         assert second[1] != first[1], f"the same verdict at {workers} workers"
+        assert shown_errors(page) == []
+    if name == "07_beyond.ipynb":  # a Dask cluster started and closed from the panel's thread
+        first = run_panel(panel, panel_output(panel))
+        pick(panel, "engine", "lab processes")
+        second = run_panel(panel, first)
+        assert first[1].startswith("dask processes: started in"), first[1]
+        assert second[1].startswith("lab processes: started in"), second[1]
         assert shown_errors(page) == []
 
 
