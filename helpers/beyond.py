@@ -11,6 +11,7 @@ import importlib.util
 import logging
 import statistics
 import sys
+import sysconfig
 import tempfile
 import threading
 import time
@@ -190,19 +191,16 @@ def compare_engines(
 ) -> Engines:
     """Time each engine's start, its cost per empty task, and `tasks` tasks of each kind."""
     engines, kinds = _check_names("engine", engines, ENGINES), _check_names("kind", kinds, KINDS)
-    workers = check_workers(workers)
-    tasks = 4 * workers if tasks is None else tasks
-    runner.check_int("tasks", tasks, 1, MAX_TASKS)
-    _check_units(units)
+    workers, tasks = _sizes(workers, tasks, units, tasks_per_worker=4)
     runner.check_int("repeats", repeats, 1, 10)
-    steps, done = 1 + len(engines), 0
+    steps = 1 + len(engines)
     baseline = {kind: runner.run(kind, backend="sequential", tasks=tasks, units=units,
                                  repeats=repeats).walls for kind in kinds}
-    _report(progress, done := done + 1, steps)
+    _report(progress, 1, steps)
     runs = []
-    for name in engines:
+    for done, name in enumerate(engines, start=2):
         runs.append(_time_engine(name, workers, kinds, tasks, units, repeats))
-        _report(progress, done := done + 1, steps)
+        _report(progress, done, steps)
     return Engines(tasks, units, workers, machine.usable_cpus().value, baseline, tuple(runs))
 
 
@@ -225,9 +223,14 @@ def _check_names(what: str, names, allowed) -> tuple[str, ...]:
     return tuple(names)
 
 
-def _check_units(units) -> None:
+def _sizes(workers, tasks, units, tasks_per_worker: int) -> tuple[int, int]:
+    """Checked worker and task counts (defaults: usable CPUs, `tasks_per_worker` each) and units."""
+    workers = check_workers(workers)
+    tasks = tasks_per_worker * workers if tasks is None else tasks
+    runner.check_int("tasks", tasks, 1, MAX_TASKS)
     if isinstance(units, bool) or not isinstance(units, (int, float)) or not 0.1 <= units <= MAX_UNITS:
         raise ValueError(f"units must be a number from 0.1 to {MAX_UNITS}, got {units!r}")
+    return workers, tasks
 
 
 def _report(progress, done: int, total: int) -> None:
@@ -320,16 +323,10 @@ def free_threading_offered() -> tuple[bool, str]:
     gil = machine.gil_enabled()
     if not gil.value:
         return True, f"Python {_version()} is running without the GIL ({gil.source})"
-    if sysconfig_free_threaded():
+    if sysconfig.get_config_var("Py_GIL_DISABLED"):
         return False, (f"Python {_version()} is a free-threaded build with the GIL switched back "
                        f"on: an extension asked for it, or PYTHON_GIL=1 ({gil.source})")
     return False, f"Python {_version()} is built with the GIL"
-
-
-def sysconfig_free_threaded() -> bool:
-    import sysconfig
-
-    return bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
 
 
 def _version() -> str:
@@ -340,10 +337,7 @@ def subinterpreters(workers: int | None = None, tasks: int | None = None, units:
                     interpreters=None) -> Beyond:
     """cpu tasks sequentially, in threads, and in one subinterpreter per worker thread (each
     with its own GIL) — where the interpreter offers them. `interpreters` is for tests."""
-    workers = check_workers(workers)
-    tasks = 2 * workers if tasks is None else tasks
-    runner.check_int("tasks", tasks, 1, MAX_TASKS)
-    _check_units(units)
+    workers, tasks = _sizes(workers, tasks, units, tasks_per_worker=2)
     if interpreters is None:
         available, reason = interpreters_offered()
         if not available:
@@ -358,10 +352,7 @@ def subinterpreters(workers: int | None = None, tasks: int | None = None, units:
 def free_threading(workers: int | None = None, tasks: int | None = None, units: float = 3.0,
                    offered: Callable[[], tuple[bool, str]] = free_threading_offered) -> Beyond:
     """cpu tasks sequentially and in threads — where the GIL is off, threads then run at once."""
-    workers = check_workers(workers)
-    tasks = 2 * workers if tasks is None else tasks
-    runner.check_int("tasks", tasks, 1, MAX_TASKS)
-    _check_units(units)
+    workers, tasks = _sizes(workers, tasks, units, tasks_per_worker=2)
     available, reason = offered()
     if not available:
         return Beyond("free-threading", False, reason)
