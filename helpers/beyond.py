@@ -64,11 +64,13 @@ def dask_cluster(workers: int, processes: bool = True, timeout: float = CLUSTER_
             count = workers if processes else 1
             cluster.scale(count)
             client.wait_for_workers(count, timeout=timeout)
+            client.run(probe.hide_heartbeat_race)  # in every worker's process
             yield client
         finally:
             client.close()
     finally:
         cluster.close()
+        probe.show_heartbeat_race()
 
 
 def cluster_summary(client) -> str:

@@ -1,11 +1,14 @@
-"""What runs inside a worker: the timed call and the worker's name tag.
+"""What runs inside a worker: the timed call, the worker's name tag, and a quieter Dask shutdown.
 
 Imports only the standard library, so any worker can load it: a child process, a Dask
 worker, a subinterpreter (which cannot import NumPy or psutil).
 """
+import logging
 import os
 import threading
 import time
+
+HEARTBEAT_RACE = "Failed to communicate with scheduler during heartbeat"
 
 
 def whoami(pause: float) -> tuple[int, int]:
@@ -20,3 +23,26 @@ def timed_call(fn, argument, index: int):
     value = fn(argument)
     cpu_time, end = time.thread_time() - cpu_start, time.perf_counter()
     return index, os.getpid(), threading.get_ident(), start, end, cpu_time, value
+
+
+class HeartbeatRaceFilter(logging.Filter):
+    """Drops the one error a Dask worker logs when it closes while a heartbeat is still on its
+    way to the scheduler (dask/distributed#7105): harmless at shutdown, alarming in a notebook."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith(HEARTBEAT_RACE)
+
+
+def hide_heartbeat_race() -> int:
+    """Put the filter on this process's Dask worker logger (once); say which process it is."""
+    logger = logging.getLogger("distributed.worker")
+    if not any(isinstance(f, HeartbeatRaceFilter) for f in logger.filters):
+        logger.addFilter(HeartbeatRaceFilter())
+    return os.getpid()
+
+
+def show_heartbeat_race() -> None:
+    """Take the filter off again (in-process workers put it on the kernel's own logger)."""
+    logger = logging.getLogger("distributed.worker")
+    for f in [f for f in logger.filters if isinstance(f, HeartbeatRaceFilter)]:
+        logger.removeFilter(f)

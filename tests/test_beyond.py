@@ -9,7 +9,7 @@ import time
 import psutil
 import pytest
 
-from helpers import beyond, plots, runner, widgets, workloads
+from helpers import beyond, plots, probe, runner, widgets, workloads
 
 
 def _interrupt_after(seconds: float) -> threading.Timer:
@@ -72,6 +72,29 @@ def test_dask_threads_run_in_this_process(no_leftovers):
         result = runner.run_on(pool, "io", workers=3, name="dask threads", tasks=6, units=0.5)
     assert {span.pid for span in result.spans} == {os.getpid()}
     assert len({span.thread_id for span in result.spans}) <= 3
+
+
+@pytest.mark.parametrize("processes", [True, False])
+def test_closing_while_a_heartbeat_is_on_its_way_prints_nothing(processes, capfd, caplog,
+                                                               no_leftovers):
+    """The scheduler is made to answer heartbeats late, so one is surely in flight at close.
+    Worker processes would print to stderr; in-process workers log here, where caplog sees it."""
+    import asyncio
+    import logging
+
+    with beyond.dask_cluster(2, processes=processes) as client:
+        scheduler = client.cluster.scheduler
+        answer = scheduler.handlers["heartbeat_worker"]
+
+        async def late(*args, **kwargs):
+            await asyncio.sleep(1.0)
+            return answer(*args, **kwargs)
+
+        scheduler.handlers["heartbeat_worker"] = late
+        time.sleep(1.5)
+    assert capfd.readouterr().err == ""
+    assert not [r for r in caplog.records if r.getMessage().startswith(probe.HEARTBEAT_RACE)]
+    assert logging.getLogger("distributed.worker").filters == []  # taken off the kernel again
 
 
 @pytest.mark.parametrize("after", [0.4, 2.5])  # while the workers start; while they work
