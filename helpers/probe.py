@@ -9,6 +9,7 @@ import threading
 import time
 
 HEARTBEAT_RACE = "Failed to communicate with scheduler during heartbeat"
+DASK_WORKER_LOG = "distributed.worker"
 
 
 def whoami(pause: float) -> tuple[int, int]:
@@ -33,16 +34,15 @@ class HeartbeatRaceFilter(logging.Filter):
         return not record.getMessage().startswith(HEARTBEAT_RACE)
 
 
-def hide_heartbeat_race() -> int:
-    """Put the filter on this process's Dask worker logger (once); say which process it is."""
-    logger = logging.getLogger("distributed.worker")
+def hide_heartbeat_race() -> None:
+    """Put the filter on this process's Dask worker logger, once."""
+    logger = logging.getLogger(DASK_WORKER_LOG)
     if not any(isinstance(f, HeartbeatRaceFilter) for f in logger.filters):
         logger.addFilter(HeartbeatRaceFilter())
-    return os.getpid()
 
 
 def show_heartbeat_race() -> None:
     """Take the filter off again (in-process workers put it on the kernel's own logger)."""
-    logger = logging.getLogger("distributed.worker")
+    logger = logging.getLogger(DASK_WORKER_LOG)
     for f in [f for f in logger.filters if isinstance(f, HeartbeatRaceFilter)]:
         logger.removeFilter(f)

@@ -1,6 +1,8 @@
 """Notebook 07: the runner on borrowed executors, Dask and joblib cleaned up, the ways past the GIL,
 the map of the choices, the exercises and bad input."""
+import asyncio
 import concurrent.futures as cf
+import logging
 import os
 import signal
 import threading
@@ -79,9 +81,6 @@ def test_closing_while_a_heartbeat_is_on_its_way_prints_nothing(processes, capfd
                                                                no_leftovers):
     """The scheduler is made to answer heartbeats late, so one is surely in flight at close.
     Worker processes would print to stderr; in-process workers log here, where caplog sees it."""
-    import asyncio
-    import logging
-
     with beyond.dask_cluster(2, processes=processes) as client:
         scheduler = client.cluster.scheduler
         answer = scheduler.handlers["heartbeat_worker"]
@@ -94,7 +93,7 @@ def test_closing_while_a_heartbeat_is_on_its_way_prints_nothing(processes, capfd
         time.sleep(1.5)
     assert capfd.readouterr().err == ""
     assert not [r for r in caplog.records if r.getMessage().startswith(probe.HEARTBEAT_RACE)]
-    assert logging.getLogger("distributed.worker").filters == []  # taken off the kernel again
+    assert logging.getLogger(probe.DASK_WORKER_LOG).filters == []  # taken off the kernel again
 
 
 @pytest.mark.parametrize("after", [0.4, 2.5])  # while the workers start; while they work
