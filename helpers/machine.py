@@ -95,7 +95,7 @@ def describe(cgroup_root: Path | str = CGROUP_ROOT) -> Machine:
     """Read every figure afresh; `cgroup_root` is injectable for tests."""
     memory = psutil.virtual_memory()
     return Machine(
-        logical_cpus=Figure(os.cpu_count() or 1, "os.cpu_count()"),
+        logical_cpus=Figure(os.cpu_count() or 1, f"os.cpu_count(){_set_by(_cpu_count_override())}"),
         usable_cpus=usable_cpus(cgroup_root),
         python=Figure(
             f"{platform.python_implementation()} {platform.python_version()}",
@@ -182,11 +182,41 @@ def _quota_figure(quota: str, period: str, source: str) -> Figure | None:
 
 
 def _cpus_allowed() -> tuple[int, str]:
+    """CPUs the scheduler lets this process run on, and where that was read."""
+    affinity = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
     if hasattr(os, "process_cpu_count"):  # Python 3.13+
-        return os.process_cpu_count() or 1, "os.process_cpu_count()"
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0)), "os.sched_getaffinity(0)"
+        return _process_cpu_count(affinity)
+    if affinity is not None:
+        return affinity, "os.sched_getaffinity(0)"
     return os.cpu_count() or 1, "os.cpu_count() (no affinity API on this platform)"
+
+
+def _process_cpu_count(affinity: int | None) -> tuple[int, str]:
+    """os.process_cpu_count(), capped by the affinity mask where there is one."""
+    count, override = os.process_cpu_count() or 1, _cpu_count_override()
+    # -X cpu_count / PYTHON_CPU_COUNT replace the count outright (taskset -c 0 with
+    # PYTHON_CPU_COUNT=8 gives 8): they may lower it, but cannot add CPUs the mask forbids.
+    if affinity is not None and affinity < count:
+        note = f", set by {override}" if override else ""
+        return affinity, f"os.sched_getaffinity(0) (below os.process_cpu_count() = {count}{note})"
+    return count, f"os.process_cpu_count(){_set_by(override)}"
+
+
+def _cpu_count_override() -> str | None:
+    """The setting that overrides Python 3.13+'s CPU counts, as typed, or None."""
+    if not hasattr(os, "process_cpu_count"):  # older Pythons have no override
+        return None
+    option = sys._xoptions.get("cpu_count")  # the command line wins over the environment
+    if option is not None:
+        setting = f"-X cpu_count={option}"
+    else:
+        option = None if sys.flags.ignore_environment else os.environ.get("PYTHON_CPU_COUNT")
+        setting = f"PYTHON_CPU_COUNT={option}"
+    return None if option in (None, "", "default") else setting
+
+
+def _set_by(override: str | None) -> str:
+    return f" (set by {override})" if override else ""
 
 
 def gil_enabled() -> Figure:

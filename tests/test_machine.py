@@ -100,3 +100,79 @@ def test_gil_figure_matches_the_interpreter():
     figure = machine.gil_enabled()
     expected = sys._is_gil_enabled() if hasattr(sys, "_is_gil_enabled") else True
     assert figure.value is expected
+
+
+# --- where the usable count comes from: os.process_cpu_count() on 3.13+, the affinity mask before -
+
+ON_313 = pytest.mark.skipif(sys.version_info < (3, 13), reason="os.process_cpu_count() and its "
+                            "override (-X cpu_count, PYTHON_CPU_COUNT) exist from Python 3.13")
+BEFORE_313 = pytest.mark.skipif(sys.version_info >= (3, 13), reason="the fallback: from Python 3.13 "
+                                "the count comes from os.process_cpu_count()")
+HAS_AFFINITY = pytest.mark.skipif(not hasattr(os, "sched_getaffinity"),
+                                  reason="needs an affinity mask (os.sched_getaffinity)")
+
+
+def fake_cpus(monkeypatch, *, process: int, mask: int) -> None:
+    """Pretend os.process_cpu_count() says `process` and the affinity mask holds `mask` CPUs."""
+    monkeypatch.setattr(os, "process_cpu_count", lambda: process)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(mask)))
+
+
+@ON_313
+@HAS_AFFINITY
+def test_on_3_13_the_usable_count_comes_from_process_cpu_count(monkeypatch, tmp_path):
+    fake_cpus(monkeypatch, process=3, mask=4)   # the fallback would say 4
+    assert machine.usable_cpus(tmp_path) == machine.Figure(3, "os.process_cpu_count()")
+
+
+@ON_313
+def test_on_3_13_the_real_count_names_process_cpu_count(monkeypatch, tmp_path):
+    monkeypatch.delenv("PYTHON_CPU_COUNT", raising=False)   # read at start-up: only the name
+    figure = machine.usable_cpus(tmp_path)
+    assert figure.value == os.process_cpu_count()
+    assert figure.source == "os.process_cpu_count()"
+
+
+@ON_313
+@HAS_AFFINITY
+def test_on_3_13_a_cgroup_quota_still_caps_process_cpu_count(monkeypatch, tmp_path):
+    fake_cpus(monkeypatch, process=3, mask=4)
+    (tmp_path / "cpu.max").write_text("100000 100000\n")
+    figure = machine.usable_cpus(tmp_path)
+    assert figure.value == 1
+    assert "cpu.max" in figure.source and "below os.process_cpu_count() = 3" in figure.source
+
+
+@ON_313
+@HAS_AFFINITY
+def test_on_3_13_a_larger_override_cannot_widen_the_affinity_mask(monkeypatch, tmp_path):
+    fake_cpus(monkeypatch, process=8, mask=1)
+    figure = machine.usable_cpus(tmp_path)
+    assert figure.value == 1
+    assert figure.source.startswith("os.sched_getaffinity(0) (below os.process_cpu_count() = 8")
+
+
+@ON_313
+@pytest.mark.skipif(not shutil.which("taskset"), reason="needs taskset (util-linux)")
+def test_on_3_13_pinned_to_one_core_with_python_cpu_count_8_one_cpu_is_usable():
+    code = "from helpers import machine; u = machine.describe().usable_cpus; print(u.value); print(u.source)"
+    env = {**os.environ, "PYTHON_CPU_COUNT": "8"}
+    out = subprocess.run(["taskset", "-c", "0", sys.executable, "-c", code], cwd=ROOT, env=env,
+                         capture_output=True, text=True, check=True).stdout.splitlines()
+    assert out == ["1", "os.sched_getaffinity(0) (below os.process_cpu_count() = 8, "
+                        "set by PYTHON_CPU_COUNT=8)"]
+
+
+@ON_313
+def test_on_3_13_an_override_is_named_in_the_source(monkeypatch, tmp_path):
+    monkeypatch.setattr(os, "process_cpu_count", lambda: 1)
+    monkeypatch.setattr(sys, "_xoptions", {**sys._xoptions, "cpu_count": "1"})
+    assert machine.usable_cpus(tmp_path).source == "os.process_cpu_count() (set by -X cpu_count=1)"
+
+
+@BEFORE_313
+@HAS_AFFINITY
+def test_before_3_13_the_usable_count_comes_from_the_affinity_mask(tmp_path):
+    assert not hasattr(os, "process_cpu_count")
+    figure = machine.usable_cpus(tmp_path)
+    assert figure == machine.Figure(len(os.sched_getaffinity(0)), "os.sched_getaffinity(0)")
