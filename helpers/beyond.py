@@ -55,9 +55,14 @@ def dask_cluster(workers: int, processes: bool = True, timeout: float = CLUSTER_
     # reaches close() below and no process is left behind.
     # In-process workers talk over Dask's in-process transport: no socket at all.
     network = {"host": "127.0.0.1"} if processes else {}
+    # Even without a dashboard the scheduler serves /health on port 8787 of every interface,
+    # and a second cluster (another notebook, a test beside this one) warns on stderr that the
+    # port is taken: a free port on the loopback instead.
+    quiet_http = {"dashboard": False, "dashboard_address": "127.0.0.1:0"}
     cluster = LocalCluster(n_workers=0, processes=processes,
                            threads_per_worker=1 if processes else workers,
-                           dashboard_address=None, silence_logs=logging.ERROR, **network)
+                           dashboard_address=None, scheduler_kwargs=quiet_http,
+                           silence_logs=logging.ERROR, **network)
     try:
         client = Client(cluster, set_as_default=False)
         try:

@@ -11,7 +11,7 @@ import time
 import psutil
 import pytest
 
-from helpers import beyond, plots, probe, runner, widgets, workloads
+from helpers import beyond, plots, probe, runner, shm, widgets, workloads
 
 
 def _interrupt_after(seconds: float) -> threading.Timer:
@@ -128,10 +128,13 @@ def test_joblib_runs_a_function_defined_here_and_shuts_its_workers_down(no_lefto
 
 
 def _shm_entries() -> set[str]:
-    """/dev/shm without named semaphores (any process may hold some; finalizers remove them)."""
+    """What this process put in /dev/shm: the lab's segments and joblib's memmapping folders
+    (both carry the pid; other processes, such as parallel test workers, may add their own)."""
     if not os.path.isdir("/dev/shm"):
         return set()
-    return {name for name in os.listdir("/dev/shm") if not name.startswith("sem.")}
+    joblib = {name for name in os.listdir("/dev/shm")
+              if name.startswith(f"joblib_memmapping_folder_{os.getpid()}_")}
+    return shm.made_by(os.getpid()) | joblib
 
 
 # --- the comparison -----------------------------------------------------------------------------
@@ -308,3 +311,25 @@ BAD_INPUT_CASES = [
                  "name must be a non-empty string", id="run-on-name"),
     pytest.param(lambda: widgets.engines_panel("spark"), "allowed: lab threads", id="engines-panel"),
 ]
+
+
+@pytest.mark.parametrize("processes", [True, False])
+def test_a_second_cluster_warns_of_no_taken_port_and_serves_http_on_loopback(processes,
+                                                                             no_leftovers):
+    """Dask's scheduler serves /health on 8787 even without a dashboard: with that port taken
+    (another cluster, another notebook) it warned on stderr, and it listened on every interface."""
+    import socket
+    import warnings
+
+    with socket.socket() as taken, warnings.catch_warnings(record=True) as seen:
+        taken.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            taken.bind(("0.0.0.0", 8787))
+            taken.listen()
+        except OSError:   # already taken by someone else: just as good for this test
+            pass
+        warnings.simplefilter("always")
+        with beyond.dask_cluster(1, processes=processes) as client:
+            address = client.run_on_scheduler(lambda dask_scheduler: dask_scheduler.http_server.address)
+    assert address == "127.0.0.1"
+    assert not [w for w in seen if "already in use" in str(w.message)]
