@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import os
+import secrets
 import shutil
 import sys
 import weakref
@@ -24,6 +25,7 @@ import numpy as np
 import psutil
 
 SHM_PATH = "/dev/shm"
+NAME_PREFIX = "lab"  # then the creator's pid: lab1234_9f3a0c1e
 
 
 @dataclass(frozen=True)
@@ -89,12 +91,25 @@ def shared_array(shape, dtype="float64") -> Iterator[SharedArray]:
     shape, dtype = _shape_and_dtype(shape, dtype)
     nbytes = math.prod(shape) * dtype.itemsize
     check_room(nbytes)
-    memory = SharedMemory(create=True, size=nbytes)
+    memory = SharedMemory(create=True, size=nbytes, name=_new_name())
     try:
         array = _view(memory, shape, dtype)
         yield SharedArray(Segment(memory.name, shape, dtype.str), array)
     finally:
         memory.unlink()  # the name goes now; the pages go with the last view
+
+
+def _new_name() -> str:
+    """A fresh segment name that says which process made it (short enough for macOS's
+    31 characters), so a leak check can tell this kernel's segments from anyone else's."""
+    return f"{NAME_PREFIX}{os.getpid()}_{secrets.token_hex(4)}"
+
+
+def made_by(pid: int) -> set[str]:
+    """Names of the segments process `pid` created through the lab that still exist."""
+    if free_bytes() is None:
+        return set()
+    return {name for name in os.listdir(SHM_PATH) if name.startswith(f"{NAME_PREFIX}{pid}_")}
 
 
 def attach(segment: Segment) -> np.ndarray:
