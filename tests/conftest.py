@@ -1,5 +1,7 @@
 """Shared fixtures: every experiment must leave the interpreter as it found it."""
+import os
 import sys
+import time
 
 import pytest
 
@@ -14,3 +16,39 @@ def no_leftovers():
     assert sys.getswitchinterval() == interval
     assert runner.worker_processes() == []
     assert runner.lab_threads() == []
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """Under pytest-xdist (`make test` runs three workers), a notebook's cells share one kernel,
+    so a notebook is one unit of work, run in order on one worker; any other test is a unit of
+    its own. (xdist's `loadgroup` would do this, but its groups are lost on pytest 9.2:
+    pytest-dev/pytest-xdist#1386.)"""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class NotebookScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            return path if path.endswith(".ipynb") else nodeid
+
+    return NotebookScheduling(config, log)
+
+
+def _named_semaphores() -> set[str]:
+    return {n for n in os.listdir("/dev/shm") if n.startswith("sem.")} if os.path.isdir("/dev/shm") else set()
+
+
+def pytest_sessionstart(session):
+    session.config.semaphores_before = _named_semaphores()
+
+
+def pytest_sessionfinish(session):
+    """Named semaphores cannot be traced to the kernel that made them, so they are checked
+    once, when every test (on every worker) has finished: nothing new may be left."""
+    if hasattr(session.config, "workerinput"):   # a pytest-xdist worker: the controller checks
+        return
+    deadline = time.monotonic() + 10
+    while (left := _named_semaphores() - session.config.semaphores_before) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    if left:
+        print(f"\nFAILED: named semaphores left in /dev/shm by the tests: {sorted(left)}")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -1,4 +1,5 @@
-"""Every notebook in JupyterLab in a real browser: Run All, no errors, a working try-it panel;
+"""Every notebook in JupyterLab in a real browser: Run All, no errors, a working try-it panel,
+then, in the same kernel, Run All again and an interrupt mid-run (test_kernel.py's checks);
 and notebook 05's responsive panel driven through its three modes."""
 import json
 import os
@@ -12,8 +13,10 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
+import test_kernel
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -139,9 +142,18 @@ def leftovers(seconds: float = 20) -> list[int]:
     return left
 
 
+class Lab(NamedTuple):
+    """How to reach the private JupyterLab: its URL, its token, and where it keeps the
+    kernels' connection files."""
+
+    base: str
+    token: str
+    runtime: Path
+
+
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    """A private JupyterLab for this module: (base URL, token); no process of it survives."""
+    """A private JupyterLab for this module; no process of it survives."""
     why = missing_browser()
     if why:
         if os.environ.get("LAB_REQUIRE_BROWSER") == "1":
@@ -152,7 +164,7 @@ def lab(tmp_path_factory):
     server = start_lab(tmp, port, token)
     try:
         wait_until_up(server, base, token, tmp / "jupyter.log")
-        yield base, token
+        yield Lab(base, token, tmp / "runtime")
     finally:
         stop_lab(server)
         left = leftovers()
@@ -317,6 +329,51 @@ def shut_down_kernels(base: str, token: str) -> None:
         api(base, token, f"sessions/{session['id']}", method="DELETE")
 
 
+def the_kernel(base: str, token: str) -> str:
+    """The id of the one kernel the server runs."""
+    kernels = [s["kernel"]["id"] for s in api(base, token, "sessions")]
+    assert len(kernels) == 1, kernels
+    return kernels[0]
+
+
+def kernel_pid(kernel_id: str) -> int:
+    """The process of that kernel: the eldest of ours whose command line names it."""
+    import psutil
+
+    named = {}
+    for pid in marked_pids():
+        try:
+            if f"kernel-{kernel_id}.json" in " ".join(psutil.Process(pid).cmdline()):
+                named[pid] = psutil.Process(pid).ppid()
+        except psutil.NoSuchProcess:   # a child that ended meanwhile
+            continue
+    # a forked child carries the kernel's command line too: the kernel is the eldest
+    pids = [pid for pid, parent in named.items() if parent not in named]
+    assert len(pids) == 1, f"kernel process not found among {named}"
+    return pids[0]
+
+
+def rerun_then_interrupt(lab: Lab, name: str) -> int:
+    """Through the page's own kernel: Run All again, then an interrupt mid-run, as
+    test_kernel.py checks them (the server interrupts, as the toolbar's button does).
+    Returns the kernel's pid."""
+    from jupyter_client import BlockingKernelClient
+
+    kernel_id = the_kernel(lab.base, lab.token)
+    pid = kernel_pid(kernel_id)
+    client = BlockingKernelClient(connection_file=str(lab.runtime / f"kernel-{kernel_id}.json"))
+    client.load_connection_file()
+    client.start_channels()
+    try:
+        client.wait_for_ready(timeout=60)
+        test_kernel.rerun_then_interrupt(
+            client, lambda: api(lab.base, lab.token, f"kernels/{kernel_id}/interrupt", "POST"),
+            pid, name)
+    finally:
+        client.stop_channels()
+    return pid
+
+
 # ---------------------------------------------------------------- the test
 
 def run_notebook(page, base: str, token: str, name: str) -> None:
@@ -346,19 +403,23 @@ def run_notebook(page, base: str, token: str, name: str) -> None:
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_runs_in_the_browser(lab, browser, notebook):
-    """The notebook works in JupyterLab, is closed unsaved, and stays stored without outputs."""
-    base, token = lab
+    """The notebook works in JupyterLab; its kernel runs it a second time and survives an
+    interrupt; it is closed unsaved, and stays stored without outputs."""
+    base, token = lab.base, lab.token
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
+    pid = None
     try:
         try:
             run_notebook(page, base, token, notebook.name)
         finally:
             screenshot(page, notebook.name)   # on a failure too: what the page showed
+        pid = rerun_then_interrupt(lab, notebook.name)
         close_without_saving(page)
     finally:
         context.close()
         shut_down_kernels(base, token)
+    assert pid is None or test_kernel.no_segments_left(pid), "the kernel left shared memory"
     cells = json.loads(notebook.read_text())["cells"]
     assert not any(c.get("outputs") for c in cells), "the notebook was saved with outputs"
 
@@ -435,23 +496,9 @@ class ResponsiveView:
 
 def kernel_children(base: str, token: str) -> list:
     """Live child processes of the (one) kernel, multiprocessing's own servers excepted."""
-    import psutil
-
     from helpers import runner
 
-    kernels = [s["kernel"]["id"] for s in api(base, token, "sessions")]
-    assert len(kernels) == 1, kernels
-    named = {}
-    for pid in marked_pids():
-        try:
-            if f"kernel-{kernels[0]}.json" in " ".join(psutil.Process(pid).cmdline()):
-                named[pid] = psutil.Process(pid).ppid()
-        except psutil.NoSuchProcess:   # a child that ended meanwhile
-            continue
-    # a forked child carries the kernel's command line too: the kernel is the eldest
-    pids = [pid for pid, parent in named.items() if parent not in named]
-    assert len(pids) == 1, f"kernel process not found among {named}"
-    return runner.worker_processes(pids[0])
+    return runner.worker_processes(kernel_pid(the_kernel(base, token)))
 
 
 def check_background_thread(view: ResponsiveView) -> None:
@@ -511,7 +558,7 @@ def check_main_thread(view: ResponsiveView) -> None:
 def test_responsive_panel_in_the_browser(lab, browser):
     """Notebook 05's responsive panel, only its imports and panel cells run: the slider is heard
     beside a thread or a process, not beside the main thread; Cancel stops thread and process."""
-    base, token = lab
+    base, token = lab.base, lab.token
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
     try:
