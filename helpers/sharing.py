@@ -854,6 +854,7 @@ def job_verdict(result: Job) -> str:
 
 
 DONE = None  # the sentinel: one per consumer says "no more work"
+LAST_ITEM_GRACE = 0.5  # seconds a consumer stopping on empty() waits for the item it saw
 
 
 def produce(inbox, items: int, pause: float, sentinels: int) -> None:
@@ -879,7 +880,15 @@ def consume_until_empty(inbox, outbox) -> None:
     """Runs in a child: the classic bug — stop as soon as the queue looks empty."""
     handled = 0
     while not inbox.empty():
-        outbox.put(inbox.get() ** 2)
+        # empty()'s answer holds only for a moment: two consumers can both see the last item,
+        # and the one that loses it would block in a plain get() for ever (the producer sends
+        # no more), so the pipeline timed out now and then. Give up after a short wait
+        # instead: the bug on show stays "stops too early", never "hangs".
+        try:
+            item = inbox.get(timeout=LAST_ITEM_GRACE)
+        except queue.Empty:
+            break
+        outbox.put(item ** 2)
         handled += 1
     outbox.put(("handled", handled))
 

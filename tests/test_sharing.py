@@ -1,9 +1,11 @@
 """Notebook 03's experiments and the shared-memory context manager: shapes, correctness,
 cleanup after errors and interrupts, and bad input. Timing is for benchmarks/."""
 import os
+import queue
 import subprocess
 import sys
 import textwrap
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -165,6 +167,41 @@ def test_sentinels_finish_the_work_and_empty_stops_early():
     assert not wrong.complete and sum(wrong.handled) + wrong.left_behind == 50
     assert "With sentinels: 50 of 50" in sharing.pipeline_verdict(right, wrong)
     assert plots.pipeline(right, wrong).axes
+
+
+class RivalTakesTheLastItem:
+    """An inbox shared with another consumer, which takes the last item just after this
+    consumer's empty() has said there is one."""
+
+    def __init__(self, items):
+        self.inner = queue.Queue()
+        for item in items:
+            self.inner.put(item)
+
+    def empty(self):
+        answer = self.inner.empty()
+        if not answer and self.inner.qsize() == 1:
+            self.inner.get()  # the rival consumer wins the race
+        return answer
+
+    def get(self, *args, **kwargs):
+        return self.inner.get(*args, **kwargs)
+
+
+def test_a_consumer_stopping_on_empty_does_not_wait_for_ever_for_an_item_it_lost():
+    """The kernel test's flake: with two consumers, empty() said one item was left, the other
+    consumer took it, and this one blocked in get() until the pipeline timed out."""
+    inbox, outbox = RivalTakesTheLastItem([1, 2, 3]), queue.Queue()
+    consumer = threading.Thread(target=sharing.consume_until_empty, args=(inbox, outbox),
+                                daemon=True, name="lab-test-consumer")
+    consumer.start()
+    consumer.join(timeout=5)
+    stuck = consumer.is_alive()
+    if stuck:
+        inbox.inner.put(0)  # free it, so the failure leaves no thread behind
+        consumer.join(timeout=5)
+    assert not stuck, "the consumer waited in get() for the item its rival took"
+    assert [outbox.get_nowait() for _ in range(outbox.qsize())] == [1, 4, ("handled", 2)]
 
 
 def test_checkers_tell_right_from_wrong():
