@@ -17,10 +17,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def segments() -> set[str]:
-    """Shared-memory segments in /dev/shm (named semaphores left out)."""
-    if not os.path.isdir("/dev/shm"):
-        return set()
-    return {name for name in os.listdir("/dev/shm") if not name.startswith("sem.")}
+    """The shared-memory segments this process made that are still in /dev/shm (not other
+    processes': test workers and notebooks may run beside this one)."""
+    return shm.made_by(os.getpid())
 
 
 @pytest.fixture(autouse=True)
