@@ -427,7 +427,7 @@ def process_counters(processes: int = 2, increments: int = 100_000, method: str 
                     for _, theirs in pipes]
         try:
             for child in children:
-                child.start()
+                runner.start(child)
             for ours, _ in pipes:  # wait until every child is ready, then let all go at once
                 if not ours.poll(60):
                     raise RuntimeError("a child process did not start within 60 s")

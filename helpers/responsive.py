@@ -176,7 +176,7 @@ def _in_process(iterations: int, ticker: _Ticker, delays: list) -> tuple[int, fl
     done = context.RawValue("l", 0)
     child = context.Process(target=crunch_in_child, args=(iterations, STEPS, done), daemon=True,
                             name="lab-crunch")
-    child.start()
+    runner.start(child)
     try:
         outcome = _loop_while(child.is_alive, lambda: done.value, ticker, delays,
                               time.perf_counter() + CHILD_START_SECONDS)
@@ -401,7 +401,7 @@ def _cancel_process(way: str, seconds: float) -> CancelRun:
     done = context.RawValue("l", 0)
     child = context.Process(target=crunch_in_child, args=(_step_iterations(seconds), STEPS, done),
                             daemon=True, name="lab-crunch")
-    child.start()
+    runner.start(child)
     try:
         give_up = time.perf_counter() + CHILD_START_SECONDS
         while done.value == 0 and child.is_alive() and time.perf_counter() < give_up:
@@ -500,7 +500,7 @@ class Job:
             done = context.RawValue("l", 0)
             child = context.Process(target=crunch_in_child, args=(self._iterations, STEPS, done),
                                     daemon=True, name="lab-crunch")
-            child.start()
+            runner.start(child)
             try:
                 status = self._poll_child(child, done)
             finally:

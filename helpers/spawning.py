@@ -59,7 +59,7 @@ def process_start(method: str) -> float:
     context = multiprocessing.get_context(method)
     started = time.perf_counter()
     child = context.Process(target=noop)
-    child.start()
+    runner.start(child)
     child.join()
     return time.perf_counter() - started
 
@@ -71,7 +71,9 @@ def pool_round(method: str, workers: int) -> float:
     context = multiprocessing.get_context(method)
     started = time.perf_counter()
     with cf.ProcessPoolExecutor(workers, mp_context=context) as pool:
-        list(pool.map(noop, range(workers)))
+        with runner.fork_warning_hidden():  # a fork pool starts its workers at the first submit
+            answers = pool.map(noop, range(workers))
+        list(answers)
     return time.perf_counter() - started
 
 
@@ -385,7 +387,9 @@ def pool_reuse(tasks: int = 100, budget: float = 3.0, method: str | None = None)
 
 def _one_task_in_a_fresh_pool(method: str, argument: int) -> None:
     with cf.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context(method)) as pool:
-        pool.submit(workloads.cpu, argument).result()
+        with runner.fork_warning_hidden():
+            answer = pool.submit(workloads.cpu, argument)
+        answer.result()
 
 
 def reuse_verdict(result: Reuse) -> str:
@@ -458,7 +462,8 @@ def _grow(backend: str, counts: list[int]) -> list[tuple[float, float, float]]:
         while len(workers) < counts[-1]:
             pipes.append(multiprocessing.Pipe())
             workers.append(make(pipes[-1][1]))
-            workers[-1].start()
+            with runner.fork_warning_hidden():  # threads or processes
+                workers[-1].start()
             if len(workers) in counts:
                 time.sleep(0.2)  # let children finish importing before reading their memory
                 rows.append(_added(here, base, workers, backend))
@@ -528,7 +533,7 @@ def killing(method: str | None = None, stubborn_seconds: float = 0.5) -> Killing
 
 def _terminate_runaway(method: str) -> float:
     child = multiprocessing.get_context(method).Process(target=spin_forever, daemon=True)
-    child.start()
+    runner.start(child)
     try:
         time.sleep(0.2)  # it is running away now
         started = time.perf_counter()
@@ -596,7 +601,9 @@ def send_to_pool(fn: Callable, method: str, timeout: float = 30) -> str:
     context = multiprocessing.get_context(method)
     pool = cf.ProcessPoolExecutor(1, mp_context=context, initializer=_quiet_child, initargs=(log,))
     try:
-        return f"{method}: it worked, fn(3) = {pool.submit(fn, 3).result(timeout=timeout)!r}"
+        with runner.fork_warning_hidden():
+            answer = pool.submit(fn, 3)
+        return f"{method}: it worked, fn(3) = {answer.result(timeout=timeout)!r}"
     except cf.process.BrokenProcessPool:
         lines = [line for line in Path(log).read_text().splitlines() if line.strip()]
         return f"{method}: BrokenProcessPool — the child said: {lines[-1] if lines else '(nothing)'}"
@@ -642,7 +649,9 @@ def trial(method: str | None = None, workers: int = 2, payload_kb: int = 100, ta
                                      repeats=3).median}
     started = time.perf_counter()
     with cf.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method)) as pool:
-        list(pool.map(payload_task, [(b"", 1)] * workers))  # start and import, as a first use would
+        with runner.fork_warning_hidden():  # a fork pool starts its workers at the first submit
+            answers = pool.map(payload_task, [(b"", 1)] * workers)
+        list(answers)  # start and import, as a first use would
         pool_start = time.perf_counter() - started
         seconds["processes"] = pool_start + statistics.median(
             _timed(lambda: list(pool.map(payload_task, jobs))) for _ in range(3))

@@ -5,6 +5,7 @@ import subprocess
 import sys
 import threading
 import time
+import warnings
 from pathlib import Path
 
 import pytest
@@ -199,3 +200,82 @@ def test_lab_threads_and_join_thread_see_through_an_interrupted_join(no_leftover
 
 def _raise_keyboard_interrupt(signum, frame):
     raise KeyboardInterrupt
+
+
+# --- CPython 3.12+'s fork-with-threads DeprecationWarning ------------------------------------------
+
+FORK_WARNING_TEXT = ("This process (pid=1) is multi-threaded, use of fork() may lead to deadlocks "
+                     "in the child.")
+BARE_FORK = "a bare fork start"
+# The lab's own fork starts, from the runner and from the notebooks' helpers. Each runs in a
+# process that has an extra thread, as a kernel always has.
+LAB_FORK_STARTS = {
+    "runner.run": "runner.run('cpu', backend='processes', workers=2, tasks=2, units=0.01, "
+                  "start_method='fork')",
+    "runner.open_pool": "with runner.open_pool('processes', 2, 'fork') as pool: pool.submit(abs, -1).result()",
+    "spawning.process_start": "spawning.process_start('fork')",
+    "spawning.pool_round": "spawning.pool_round('fork', 2)",
+    "spawning.send_to_pool": "spawning.send_to_pool(abs, 'fork')",
+    "spawning.killing": "spawning.killing('fork', stubborn_seconds=0.05)",
+    "races.process_counters": "races.process_counters(processes=2, increments=100, method='fork')",
+    "gil.convoy_once": "gil.convoy_once(hogs=1, backend='processes')",   # the lab's start method
+    "responsive.responsiveness": "responsive.responsiveness(seconds=0.2, modes=('process',))",
+    "responsive.cancelling": "responsive.cancelling(seconds=0.2)",
+    # the exercise checkers run a learner's fork starts (the notebooks' solutions) the same way
+    "gil.check_parallel": "gil.check_parallel(solution_run_all, limits=[1000, 2000])",
+    BARE_FORK: "child = multiprocessing.get_context('fork').Process(target=abs, args=(-1,)); "
+               "child.start(); child.join()",
+}
+FORK_SCRIPT = """
+import concurrent.futures, multiprocessing, sys, threading
+from helpers import gil, races, responsive, runner, spawning
+
+def solution_run_all(limits):
+    with concurrent.futures.ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("fork")) as pool:
+        return list(pool.map(gil.count_primes, limits))
+
+stop = threading.Event()
+threading.Thread(target=stop.wait, daemon=True).start()
+for name, call in {starts!r}.items():
+    print(f"--- {{name}}", file=sys.stderr, flush=True)
+    exec(call)
+stop.set()
+"""
+
+
+def stderr_by_start(stderr: str) -> dict[str, str]:
+    """The script's stderr cut at its '--- name' lines: what each start printed."""
+    parts = stderr.split("--- ")[1:]
+    return dict(part.partition("\n")[::2] for part in parts)
+
+
+@pytest.mark.skipif(sys.version_info < (3, 12), reason="CPython warns about fork() in a "
+                    "multi-threaded process from 3.12")
+@pytest.mark.skipif("fork" not in METHODS, reason="needs the fork start method")
+def test_the_labs_fork_starts_keep_the_fork_with_threads_warning_off_stderr():
+    # -W always shows every DeprecationWarning, as PYTHONWARNINGS=default or -X dev do in a kernel
+    # (and does not fold repeats); the bare start is the control: there the warning must show.
+    script = FORK_SCRIPT.format(starts=LAB_FORK_STARTS)
+    done = subprocess.run([sys.executable, "-W", "always::DeprecationWarning", "-c", script],
+                          cwd=ROOT, env={**os.environ, "LAB_START_METHOD": "fork"},
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    printed = stderr_by_start(done.stderr)
+    assert list(printed) == list(LAB_FORK_STARTS)
+    warned = [name for name, text in printed.items() if "is multi-threaded, use of fork()" in text]
+    assert warned == [BARE_FORK], done.stderr
+
+
+def test_hiding_the_fork_warning_hides_no_other_warning_and_ends_with_the_block():
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        with runner.fork_warning_hidden():
+            warnings.warn(FORK_WARNING_TEXT, DeprecationWarning)
+            warnings.warn("something else is deprecated", DeprecationWarning)
+            warnings.warn(FORK_WARNING_TEXT, UserWarning)
+        warnings.warn(FORK_WARNING_TEXT, DeprecationWarning)
+    assert [(w.category, str(w.message)) for w in seen] == [
+        (DeprecationWarning, "something else is deprecated"),
+        (UserWarning, FORK_WARNING_TEXT),
+        (DeprecationWarning, FORK_WARNING_TEXT),
+    ]
