@@ -279,7 +279,7 @@ def _stop(children: Sequence, ok: bool) -> None:
 def _child(method: str, target, *args) -> Iterator[None]:
     """One child process for the block; on any error it is terminated before the error goes on."""
     child = multiprocessing.get_context(method).Process(target=target, args=args, daemon=True)
-    child.start()
+    runner.start(child)
     ok = False
     try:
         yield
@@ -616,7 +616,9 @@ def _shared_for(label: str, increments: int, context):
         shared = context.Value("q", 0, lock=label == "Value with get_lock()")
         yield shared, lambda: np.array([shared.value])
     else:
-        with context.Manager() as manager:
+        with runner.fork_warning_hidden():  # a fork context's Manager forks its server
+            manager = context.Manager()
+        with manager:
             shared = manager.list([0] * increments)
             yield shared, lambda: np.array(list(shared))
 
@@ -630,7 +632,7 @@ def _run_together(context, how: str, shared, increments: int, workers: int) -> f
     started, ok = [], False
     try:
         for child in children:
-            child.start()
+            runner.start(child)
             started.append(child)
         for ours, _ in pipes:
             _recv(ours, "a worker process")
@@ -922,7 +924,7 @@ def pipeline(items: int = 200, consumers: int = 2, pause: float = 0.001, stop_on
     began = time.perf_counter()
     try:
         for child in children:
-            child.start()
+            runner.start(child)
             started.append(child)
         squares, handled = _collect(outbox, consumers)
         seconds = time.perf_counter() - began
@@ -985,7 +987,8 @@ def check_child_write(share_with_child) -> str:
         return "Not yet: write share_with_child(values) first."
     values = np.random.default_rng().random(10)
     segments_before = _segments()
-    seen = share_with_child(values.copy())
+    with runner.fork_warning_hidden():  # the learner's child may fork from the kernel's threads
+        seen = share_with_child(values.copy())
     left = _segments() - segments_before
     if left:
         for name in left:  # tidy up after the attempt, then say what went wrong

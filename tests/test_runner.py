@@ -217,22 +217,35 @@ LAB_FORK_STARTS = {
     "spawning.pool_round": "spawning.pool_round('fork', 2)",
     "spawning.send_to_pool": "spawning.send_to_pool(abs, 'fork')",
     "spawning.killing": "spawning.killing('fork', stubborn_seconds=0.05)",
+    "sharing.transfers": "sharing.transfers(largest=1024, method='fork')",
+    "sharing.shared_state": "sharing.shared_state(scale=0.01, method='fork')",
+    "sharing.pipeline": "sharing.pipeline(items=10, method='fork')",
     "races.process_counters": "races.process_counters(processes=2, increments=100, method='fork')",
     "gil.convoy_once": "gil.convoy_once(hogs=1, backend='processes')",   # the lab's start method
     "responsive.responsiveness": "responsive.responsiveness(seconds=0.2, modes=('process',))",
     "responsive.cancelling": "responsive.cancelling(seconds=0.2)",
     # the exercise checkers run a learner's fork starts (the notebooks' solutions) the same way
     "gil.check_parallel": "gil.check_parallel(solution_run_all, limits=[1000, 2000])",
+    "sharing.check_child_write": "sharing.check_child_write(solution_share_with_child)",
     BARE_FORK: "child = multiprocessing.get_context('fork').Process(target=abs, args=(-1,)); "
                "child.start(); child.join()",
 }
 FORK_SCRIPT = """
 import concurrent.futures, multiprocessing, sys, threading
-from helpers import gil, races, responsive, runner, spawning
+from helpers import gil, races, responsive, runner, sharing, shm, spawning
 
 def solution_run_all(limits):
     with concurrent.futures.ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("fork")) as pool:
         return list(pool.map(gil.count_primes, limits))
+
+def solution_share_with_child(values):
+    with shm.shared_array(values.shape) as shared:
+        shared.array[:] = values
+        child = multiprocessing.get_context("fork").Process(target=sharing.double_in_place,
+                                                            args=(shared.segment,))
+        child.start()
+        child.join()
+        return shared.array.copy()
 
 stop = threading.Event()
 threading.Thread(target=stop.wait, daemon=True).start()
