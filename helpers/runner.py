@@ -409,7 +409,8 @@ FORK_WARNING = r"This process \(pid=\d+\) is multi-threaded, use of fork\(\) may
 def fork_warning_hidden() -> Iterator[None]:
     """Around the lab's own process starts: hide that one warning, and no other."""
     # catch_warnings swaps the process-wide filter list (not thread-safe before 3.14, and panels
-    # start processes from threads): hold it for the start alone, never around a whole run.
+    # start processes from threads): hold it around starts, not whole runs. The exercise
+    # checkers are the exception: they hold it around the learner's call, on the main thread.
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=FORK_WARNING, category=DeprecationWarning)
         yield
