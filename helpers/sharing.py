@@ -966,9 +966,19 @@ def pipeline_verdict(right: Pipeline, wrong: Pipeline) -> str:
     return (f"With sentinels: {sum(right.handled)} of {right.items} items handled "
             f"({' + '.join(map(str, right.handled))} by {len(right.handled)} consumers), "
             f"{'every result right' if right.complete else 'SOME RESULTS WRONG'}, no lock anywhere. "
-            f"Stopping on queue.empty(): {sum(wrong.handled)} of {wrong.items} handled and "
-            f"{wrong.left_behind} left in the queue — the consumers found it empty between two "
-            "items and quit while the producer was still working.")
+            + _empty_verdict(wrong))
+
+
+def _empty_verdict(wrong: Pipeline) -> str:
+    """What stopping on empty() did this time: it is a race, so on a busy machine the
+    consumers may never catch the queue empty and (this once) finish the work."""
+    said = f"Stopping on queue.empty(): {sum(wrong.handled)} of {wrong.items} handled and " \
+           f"{wrong.left_behind} left in the queue"
+    if wrong.complete:
+        return (said + " — this time the consumers never caught the queue empty, so they "
+                "finished. It is a race: run the cell again, and it will quit early.")
+    return (said + " — the consumers found it empty between two items and quit while the "
+            "producer was still working.")
 
 
 # --- exercises ------------------------------------------------------------------------------------

@@ -162,10 +162,20 @@ def test_the_worked_job_gives_equal_results_every_way():
 def test_sentinels_finish_the_work_and_empty_stops_early():
     right = sharing.pipeline(items=50, consumers=2)
     assert right.complete and sum(right.handled) == 50 and right.left_behind == 0
-    wrong = sharing.pipeline(items=50, consumers=2, pause=0.005, stop_on_empty=True)
+    # 20 ms between items: far longer than a consumer needs for one, even on a loaded machine
+    # (at 5 ms, beside other test workers, the consumers once fell behind and finished)
+    wrong = sharing.pipeline(items=50, consumers=2, pause=0.02, stop_on_empty=True)
     assert not wrong.complete and sum(wrong.handled) + wrong.left_behind == 50
     assert "With sentinels: 50 of 50" in sharing.pipeline_verdict(right, wrong)
+    assert "quit while the producer was still working" in sharing.pipeline_verdict(right, wrong)
     assert plots.pipeline(right, wrong).axes
+
+
+def test_the_empty_verdict_admits_a_run_where_the_race_did_not_show():
+    lucky = sharing.Pipeline("stop on queue.empty()", 50, (25, 25), 0, True, 0.1)
+    said = sharing.pipeline_verdict(lucky, lucky)
+    assert "50 of 50 handled and 0 left" in said and "quit while" not in said
+    assert "run the cell again" in said
 
 
 class RivalTakesTheLastItem:
