@@ -18,21 +18,6 @@ def no_leftovers():
     assert runner.lab_threads() == []
 
 
-def pytest_xdist_make_scheduler(config, log):
-    """Under pytest-xdist (`make test` runs three workers), a notebook's cells share one kernel,
-    so a notebook is one unit of work, run in order on one worker; any other test is a unit of
-    its own. (xdist's `loadgroup` would do this, but its groups are lost on pytest 9.2:
-    pytest-dev/pytest-xdist#1386.)"""
-    from xdist.scheduler import LoadScopeScheduling
-
-    class NotebookScheduling(LoadScopeScheduling):
-        def _split_scope(self, nodeid: str) -> str:
-            path = nodeid.split("::", 1)[0]
-            return path if path.endswith(".ipynb") else nodeid
-
-    return NotebookScheduling(config, log)
-
-
 def _named_semaphores() -> set[str]:
     return {n for n in os.listdir("/dev/shm") if n.startswith("sem.")} if os.path.isdir("/dev/shm") else set()
 
