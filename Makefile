@@ -10,7 +10,7 @@ VENV := .venv
 # workers keep two cores busy; `make test WORKERS=0` runs everything in this one process. A
 # notebook is one unit of work (its cells share a kernel): see tests/conftest.py.
 WORKERS ?= 3
-PYTEST = -m pytest -n $(WORKERS) --dist loadfile
+PYTEST = -m pytest -n $(WORKERS)
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 

@@ -5,17 +5,32 @@ unit tests are in tests/conftest.py."""
 import pytest
 
 
+BROWSER_TESTS = "tests/test_browser.py"
+BROWSER_SHARES = 2  # workers that share the browser tests; the rest take notebooks and unit tests
+
+
 def pytest_xdist_make_scheduler(config, log):
     """Under pytest-xdist (`make test` runs three workers), a notebook's cells share one kernel,
-    so a notebook is one unit of work, run in order on one worker; any other test is a unit of
-    its own. (xdist's `loadgroup` would do this, but its groups are lost on pytest 9.2:
-    pytest-dev/pytest-xdist#1386.)"""
+    so a notebook is one unit of work, run in order on one worker. The browser tests, the
+    longest, are dealt into two units, so each of two workers runs its share back to back in
+    one JupyterLab and one Chromium (a unit test in between would stop and restart both).
+    Any other test is a unit of its own. (xdist's `loadgroup` would group the notebooks, but
+    its groups are lost on pytest 9.2: pytest-dev/pytest-xdist#1386.)"""
     from xdist.scheduler import LoadScopeScheduling
 
     class NotebookScheduling(LoadScopeScheduling):
+        def __init__(self, config, log=None):
+            super().__init__(config, log)
+            self.browser_share = {}   # nodeid -> its share, dealt in collection order
+
         def _split_scope(self, nodeid: str) -> str:
             path = nodeid.split("::", 1)[0]
-            return path if path.endswith(".ipynb") else nodeid
+            if path.endswith(".ipynb"):
+                return path
+            if path == BROWSER_TESTS:
+                share = self.browser_share.setdefault(nodeid, len(self.browser_share) % BROWSER_SHARES)
+                return f"{path}::share-{share}"
+            return nodeid
 
     return NotebookScheduling(config, log)
 
@@ -32,3 +47,12 @@ def pytest_runtest_call(item):
     if stderr:
         pytest.fail(f"the cell wrote to stderr:\n{stderr}", pytrace=False)
     return result
+
+
+def pytest_collection_modifyitems(items):
+    """The longest work first, so that it starts first on the workers: the browser tests, then
+    the notebooks, then the unit tests (a stable sort: each keeps its own order)."""
+    def rank(item) -> int:
+        path = item.nodeid.split("::", 1)[0]
+        return 0 if path == BROWSER_TESTS else 1 if path.endswith(".ipynb") else 2
+    items.sort(key=rank)

@@ -24,11 +24,17 @@ def test_calibrate_is_cached_per_process():
 
 @pytest.mark.parametrize("kind", workloads.KINDS)
 def test_one_unit_lasts_roughly_the_target(kind):
-    calibration = workloads.calibrate()
-    task, argument = workloads.TASKS[kind], calibration.argument(kind)
-    best = min(_duration(task, argument) for _ in range(3))
-    # loose bounds: a 2-core CI box is noisy; the point is "about 10 ms", not 10.0
-    assert 0.2 * calibration.unit_seconds < best < 5 * calibration.unit_seconds
+    """Loose bounds: the point is "about 10 ms", not 10.0. Other test workers share the two
+    cores, so a calibration from a quiet moment can meet a busy one (5.4 units seen): up to
+    five tries, each a fresh calibration timed right after it is made."""
+    for _ in range(5):
+        calibration = workloads.calibrate.__wrapped__()   # not the cached one
+        task, argument = workloads.TASKS[kind], calibration.argument(kind)
+        best = min(_duration(task, argument) for _ in range(3))
+        if 0.2 * calibration.unit_seconds < best < 5 * calibration.unit_seconds:
+            return
+    pytest.fail(f"one {kind} unit took {best * 1000:.1f} ms, calibrated for "
+                f"{calibration.unit_seconds * 1000:.0f} ms")
 
 
 def test_units_scale_the_argument():
