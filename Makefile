@@ -32,8 +32,10 @@ $(STAMP): requirements.txt | $(BIN)/python
 lab: $(STAMP)
 	$(BIN)/jupyter lab $(NO_BROWSER) $(ALLOW_ROOT) --LabApp.default_url=/lab/tree/notebooks/00_start_here.ipynb
 
+# Tests marked `timing` compare speedups: they run alone, after the parallel part.
 test: $(STAMP)
-	$(BIN)/python $(PYTEST)
+	$(BIN)/python $(PYTEST) -m "not timing"
+	$(BIN)/python -m pytest -m timing
 
 # A Python of version $(1): python$(1) on the PATH, or else a pyenv install of it.
 find_python = $(firstword $(foreach p,python$(1) \
@@ -53,7 +55,8 @@ $(VENV_313)/.installed: requirements.txt
 	touch $@
 
 test-3.13: $(VENV_313)/.installed
-	$(VENV_313)/bin/python $(PYTEST) --ignore=tests/test_browser.py --ignore=tests/test_kernel.py
+	$(VENV_313)/bin/python $(PYTEST) -m "not timing" --ignore=tests/test_browser.py --ignore=tests/test_kernel.py
+	$(VENV_313)/bin/python -m pytest -m timing --ignore=tests/test_browser.py --ignore=tests/test_kernel.py
 
 # `make test` runs under forkserver, the lab's default on Linux; these run the notebooks
 # again under the other start methods and on one usable core (as Binder often gives).

@@ -84,6 +84,15 @@ def execute(client, code, timeout=120):
             return "".join(stdout), "".join(stderr), error
 
 
+def evaluate(client, expression: str, timeout=60) -> str:
+    """The repr of an expression, from the shell reply itself: no printed output to wait for
+    (once, beside other test workers, a print's output never reached this client)."""
+    reply_id = client.execute("", user_expressions={"value": expression})
+    value = shell_reply(client, reply_id, timeout)["user_expressions"]["value"]
+    assert value["status"] == "ok", value
+    return value["data"]["text/plain"]
+
+
 def shell_reply(client, msg_id, timeout=60):
     while True:
         reply = client.get_shell_msg(timeout=timeout)
@@ -117,8 +126,8 @@ def interrupt_mid_run(client, interrupt, kernel_pid: int, name: str) -> None:
     while runner.worker_processes(kernel_pid) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert runner.worker_processes(kernel_pid) == []
-    stdout, _, error = execute(client, "from helpers import runner; print(runner.lab_threads())")
-    assert error is None and stdout.strip() == "[]"
+    assert execute(client, "from helpers import runner")[2] is None
+    assert evaluate(client, "runner.lab_threads()") == "[]"
     execute(client, "import gc; gc.collect()")  # views of a segment go, then the segment
     assert no_segments_left(kernel_pid, seconds=2), shm.made_by(kernel_pid)
 
