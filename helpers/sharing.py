@@ -10,6 +10,7 @@ import concurrent.futures as cf
 import multiprocessing
 import os
 import queue
+import re
 import select
 import statistics
 import subprocess
@@ -1026,10 +1027,15 @@ def _unlink(name: str) -> None:
 
 
 def _segments() -> set[str]:
-    """Shared-memory segments in /dev/shm (named semaphores left out)."""
+    """Shared-memory segments in /dev/shm that this kernel, or the learner's code in it, may
+    have made: named semaphores, folders, and other processes' lab segments left out (another
+    notebook may be making and removing its own meanwhile)."""
     if shm.free_bytes() is None:
         return set()
-    return {name for name in os.listdir(shm.SHM_PATH) if not name.startswith("sem.")}
+    someone_elses = re.compile(rf"{shm.NAME_PREFIX}(?!{os.getpid()}_)\d+_")
+    return {name for name in os.listdir(shm.SHM_PATH)
+            if not name.startswith("sem.") and not someone_elses.match(name)
+            and os.path.isfile(os.path.join(shm.SHM_PATH, name))}
 
 
 def check_consumer(consume, items: int = 50) -> str:

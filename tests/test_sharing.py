@@ -103,6 +103,30 @@ def test_a_child_writes_where_the_parent_reads(method):
     assert sharing.check_child_write(share_with_child).startswith("Right")
 
 
+@pytest.mark.skipif(shm.free_bytes() is None, reason="no /dev/shm to share")
+def test_another_kernels_segment_is_not_blamed_on_the_learner():
+    """A segment another lab process makes meanwhile (another notebook, a test worker) is
+    neither reported as the learner's leak nor removed; the learner's own leak still is."""
+    elsewhere = os.path.join(shm.SHM_PATH, "lab1_0000beef")   # pid 1 is never this process
+
+    def share_with_child(values):
+        open(elsewhere, "w").close()
+        return values * 2
+
+    try:
+        assert sharing.check_child_write(share_with_child).startswith("Right")
+        assert os.path.exists(elsewhere)
+    finally:
+        os.unlink(elsewhere)
+
+    def leaky(values):
+        shared = shm.SharedMemory(create=True, size=8)
+        shared.close()
+        return values * 2
+
+    assert "were left in /dev/shm" in sharing.check_child_write(leaky)
+
+
 # --- the experiments -----------------------------------------------------------------------------
 
 
