@@ -162,6 +162,7 @@ def test_compare_engines_shape_progress_and_verdicts(no_leftovers):
     assert table.count("\n") == len(rows) + 1 and "per task" in table
 
 
+@pytest.mark.timing   # beside other test workers a repeat once took twice as long: 1.20×
 def test_io_on_two_dask_threads_beats_sequential(no_leftovers):
     """Loose: two waits at once take clearly less than two in a row, even on a busy machine."""
     result = beyond.trial("dask threads", "io", workers=2, tasks=8)
