@@ -34,6 +34,8 @@ def pytest_sessionfinish(session):
     deadline = time.monotonic() + 10
     while (left := _named_semaphores() - session.config.semaphores_before) and time.monotonic() < deadline:
         time.sleep(0.2)
-    if left:
+    if left and os.environ.get("LAB_SEMAPHORES_LEFT") == "warn":   # see the Makefile's binder
+        print(f"\nWARNING: named semaphores left in /dev/shm by the tests: {sorted(left)}")
+    elif left:
         print(f"\nFAILED: named semaphores left in /dev/shm by the tests: {sorted(left)}")
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
