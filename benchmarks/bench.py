@@ -21,8 +21,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from helpers import (beyond, first_look, machine, plots, runner, sharing, spawning, trivial,  # noqa: E402
-                     widgets, workloads)
+from helpers.core import machine, style as plots, runner
+from helpers.core.children import trivial
+from helpers.nb00_start_here import first_look
+from helpers.nb02_process_cost import spawning
+from helpers.nb03_sharing_data import sharing
+from helpers.nb07_beyond import beyond
 
 TASKS_PER_WORKER = 8
 

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from helpers import runner
+from helpers.core import runner
 
 
 @pytest.fixture

@@ -25,8 +25,12 @@ import test_responsive
 import test_serving
 import test_summary
 
-from helpers import (first_look, gil, machine, plots, races, runner, sharing, shm, spawning,
-                     widgets, workloads)
+from helpers.core import machine, style as plots, runner, shm, panel as widgets, workloads
+from helpers.nb00_start_here import first_look
+from helpers.nb01_gil import gil
+from helpers.nb02_process_cost import spawning
+from helpers.nb03_sharing_data import sharing
+from helpers.nb04_races import races
 
 HUGE = 10**9
 BEYOND_MEMORY = 10**18  # bytes: more than any machine's memory or /dev/shm

@@ -496,7 +496,7 @@ class ResponsiveView:
 
 def kernel_children(base: str, token: str) -> list:
     """Live child processes of the (one) kernel, multiprocessing's own servers excepted."""
-    from helpers import runner
+    from helpers.core import runner
 
     return runner.worker_processes(kernel_pid(the_kernel(base, token)))
 

@@ -1,0 +1,179 @@
+"""Notebook 00's experiments: sequential vs threads vs processes on each task kind."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+from ..core import machine, runner, workloads
+from ..core.runner import RunResult, Sweep
+
+
+def default_workers(usable_cpus: int | None = None) -> list[int]:
+    """Powers of two from 1 up to twice the usable CPUs (at least 4)."""
+    usable = machine.usable_cpus().value if usable_cpus is None else usable_cpus
+    if isinstance(usable, bool) or not isinstance(usable, int) or usable < 1:
+        raise ValueError(f"usable_cpus must be an integer of at least 1, got {usable_cpus!r}")
+    top = max(4, 2 * usable)
+    counts, count = [], 1
+    while count <= top:
+        counts.append(count)
+        count *= 2
+    return counts
+
+
+def experiment(
+    kinds: Sequence[str] = workloads.KINDS,
+    workers: Sequence[int] | None = None,
+    repeats: int = 3,
+    progress: runner.Progress | None = None,
+) -> dict[str, Sweep]:
+    """A speedup sweep per kind: four tasks per worker at the largest count."""
+    for kind in kinds:
+        workloads.check_kind(kind)
+    workers = default_workers() if workers is None else list(workers)
+    if not workers:
+        raise ValueError("workers must list at least one worker count, e.g. [1, 2, 4]")
+    tasks = 4 * max(workers)
+    return {
+        kind: runner.sweep(kind, workers=workers, tasks=tasks, repeats=repeats, progress=progress)
+        for kind in kinds
+    }
+
+
+def verdict(sweep: Sweep) -> str:
+    """One sentence on what this machine showed for one kind."""
+    usable = sweep.usable_cpus
+    threads, processes = sweep.best("threads"), sweep.best("processes")
+    measured = (
+        f"{sweep.work}: best threads {threads.speedup:.1f}× (at {threads.workers}), "
+        f"best processes {processes.speedup:.1f}× (at {processes.workers}), "
+        f"on {usable} usable CPU{'s' if usable > 1 else ''}. "
+    )
+    return measured + _meaning(sweep.work, threads.speedup, processes.speedup, usable)
+
+
+def _meaning(kind: str, threads: float, processes: float, usable: int) -> str:
+    faster = 1.3  # below this a speedup is within noise and start-up cost
+    if kind == "io":
+        if threads > max(usable, 1) * 1.2:
+            return "Threads beat the core count: a waiting thread needs no CPU and no GIL."
+        return "Threads did not beat the core count here: the waits were too short to hide overhead."
+    if processes < faster and threads < faster:
+        if usable == 1:
+            return "With one usable CPU nothing can run in parallel: no backend can speed this up here."
+        return "Neither backend sped this up: the machine may be busy with other work."
+    if kind == "cpu":
+        if threads >= faster:
+            return "Threads sped up pure-Python work: this interpreter is running without the GIL."
+        return "Only processes sped it up: each has its own interpreter and GIL, threads share one."
+    if threads >= faster:
+        return "Threads sped it up as well as processes: hashlib releases the GIL while it hashes."
+    return "Threads did not speed it up: the GIL was not released long enough here."
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A sequential baseline and one parallel run of the same tasks."""
+
+    baseline: RunResult
+    result: RunResult
+
+    @property
+    def speedup(self) -> float:
+        return self.baseline.median / self.result.median
+
+
+def compare(
+    kind: str = "cpu",
+    workers: int | None = None,
+    backend: str = "threads",
+    tasks_per_worker: int = 4,
+    progress: runner.Progress | None = None,
+) -> Comparison:
+    """Run the same tasks sequentially and on `workers` workers of `backend`."""
+    workers = max(2, machine.usable_cpus().value) if workers is None else workers
+    runner.check_workers(workers, backend)
+    tasks = tasks_per_worker * workers
+
+    def report(offset: int):
+        return None if progress is None else (lambda done, _: progress(offset + done, 2 * tasks))
+
+    baseline = runner.run(kind, backend="sequential", tasks=tasks, progress=report(0))
+    result = runner.run(kind, backend=backend, workers=workers, tasks=tasks, progress=report(tasks))
+    return Comparison(baseline, result)
+
+
+def compare_verdict(comparison: Comparison) -> str:
+    """One sentence: how much faster, and how many CPUs were busy."""
+    result = comparison.result
+    return (
+        f"{result.label} on {result.work}: {comparison.speedup:.2f}× the sequential speed, "
+        f"{result.parallelism:.2f} CPUs busy on average "
+        f"({machine.usable_cpus().value} usable)."
+    )
+
+
+def timeline_verdict(results: Sequence[RunResult]) -> str:
+    """Compare how many CPUs each run kept busy, and say what that means."""
+    usable = machine.usable_cpus().value
+    parts = "; ".join(f"{r.label}: {r.parallelism:.2f} CPUs busy" for r in results)
+    busiest = max(results, key=lambda r: r.parallelism)
+    if busiest.parallelism < 1.3:
+        meaning = ("No run kept more than one CPU busy" +
+                   (": with one usable CPU there is nothing to run in parallel on." if usable == 1
+                    else ": the work did not run in parallel here."))
+    else:
+        meaning = f"Only the {busiest.label} kept more than one CPU busy."
+        if all(r.parallelism >= 1.3 for r in results):
+            meaning = "Both ran in parallel."
+    return f"{parts} (usable CPUs: {usable}). {meaning}"
+
+
+def side_by_side(kind: str = "cpu", workers: int | None = None, tasks_per_worker: int = 3
+                 ) -> tuple[RunResult, RunResult]:
+    """The same tasks on threads and on processes, for two timelines."""
+    workers = max(2, machine.usable_cpus().value) if workers is None else workers
+    runner.check_workers(workers, "processes")  # before the thread run, not after it
+    tasks = tasks_per_worker * workers
+    return tuple(
+        runner.run(kind, backend=backend, workers=workers, tasks=tasks)
+        for backend in ("threads", "processes")
+    )
+
+
+# --- exercises ---------------------------------------------------------------------
+
+
+def check_io_run(answer) -> str:
+    """Exercise 1: 12 io tasks on 12 threads."""
+    if not isinstance(answer, RunResult):
+        return "Not yet: store the value returned by runner.run(...) in my_run."
+    wanted = {"work": "io", "backend": "threads", "workers": 12, "tasks": 12}
+    wrong = [f"{name} is {getattr(answer, name)!r}, not {value!r}"
+             for name, value in wanted.items() if getattr(answer, name) != value]
+    if wrong:
+        return "Not quite: " + "; ".join(wrong) + "."
+    sequential_ms = 12 * workloads.calibrate().unit_seconds * 1000
+    return (
+        f"Right. Twelve waits of one unit each took {answer.median * 1000:.0f} ms in all, "
+        f"not the {sequential_ms:.0f} ms they would take one after another: waiting threads overlap."
+    )
+
+
+def check_prediction(prediction, sweeps: dict[str, Sweep]) -> str:
+    """Exercise 2: which backend gave the best speedup for each kind here."""
+    if not isinstance(prediction, dict) or not prediction:
+        return "Not yet: fill in my_prediction, e.g. {'cpu': 'threads', 'io': 'processes'}."
+    lines = []
+    for kind, guess in prediction.items():
+        if kind not in sweeps:
+            lines.append(f"{kind!r}: not a kind measured above ({', '.join(sweeps)}).")
+            continue
+        best = {b: sweeps[kind].best(b).speedup for b in ("threads", "processes")}
+        winner = max(best, key=best.get)
+        close = min(best.values()) >= 0.9 * max(best.values())
+        verdict = "right" if guess == winner or close else "wrong"
+        tie = " (a near tie: both count)" if close else ""
+        lines.append(f"{kind}: you said {guess}, measured threads {best['threads']:.1f}× vs "
+                     f"processes {best['processes']:.1f}× → {verdict}{tie}.")
+    return "\n".join(lines)

@@ -1,0 +1,74 @@
+"""Notebook 00's experiments and verdicts: shapes from real runs, wording from made-up numbers."""
+import pytest
+
+from helpers.core import runner
+from helpers.nb00_start_here import first_look
+from helpers.core.runner import RunResult, Span, Sweep
+
+
+def made_up(backend, workers, wall, cpu_time=0.0):
+    span = Span(task=0, worker=0, pid=1, thread_id=1, start=0.0, end=wall, cpu_time=cpu_time)
+    return RunResult("cpu", backend, None, workers, 1, (wall,), (span,))
+
+
+def made_up_sweep(work, usable, threads, processes):
+    """A sweep whose best speedups are the given ones (baseline of 1 s)."""
+    runs = {
+        "threads": (made_up("threads", 1, 1.0), made_up("threads", 2, 1 / threads)),
+        "processes": (made_up("processes", 1, 1.0), made_up("processes", 2, 1 / processes)),
+    }
+    return Sweep(work, usable, made_up("sequential", 1, 1.0), runs)
+
+
+@pytest.mark.parametrize("work, usable, threads, processes, phrase", [
+    ("cpu", 2, 1.0, 1.9, "Only processes sped it up"),
+    ("cpu", 2, 1.9, 1.9, "running without the GIL"),
+    ("cpu", 1, 1.0, 1.0, "With one usable CPU nothing can run in parallel"),
+    ("cpu", 4, 1.0, 1.1, "Neither backend sped this up"),
+    ("gil_free", 2, 1.9, 1.9, "hashlib releases the GIL"),
+    ("gil_free", 2, 1.0, 1.9, "Threads did not speed it up"),
+    ("io", 1, 3.9, 3.9, "Threads beat the core count"),
+    ("io", 2, 1.1, 1.1, "did not beat the core count"),
+])
+def test_verdict_says_what_the_numbers_show(work, usable, threads, processes, phrase):
+    text = first_look.verdict(made_up_sweep(work, usable, threads, processes))
+    assert phrase in text
+    assert f"best threads {threads:.1f}×" in text and f"best processes {processes:.1f}×" in text
+
+
+def test_default_workers_go_to_twice_the_usable_cpus():
+    assert first_look.default_workers(1) == [1, 2, 4]
+    assert first_look.default_workers(3) == [1, 2, 4]
+    assert first_look.default_workers(8) == [1, 2, 4, 8, 16]
+
+
+def test_experiment_returns_one_sweep_per_kind():
+    sweeps = first_look.experiment(kinds=["io"], workers=[1, 2], repeats=1)
+    assert list(sweeps) == ["io"]
+    assert [p.workers for p in sweeps["io"].points("threads")] == [1, 2]
+    with pytest.raises(ValueError, match="unknown task kind"):
+        first_look.experiment(kinds=["gpu"])
+
+
+def test_compare_runs_the_same_tasks_both_ways():
+    compared = first_look.compare("io", workers=2, backend="threads", tasks_per_worker=2)
+    assert compared.baseline.tasks == compared.result.tasks == 4
+    assert "2 threads on io" in first_look.compare_verdict(compared)
+
+
+def test_timeline_verdict_names_the_parallel_run():
+    serial, parallel = made_up("threads", 2, 1.0, cpu_time=1.0), made_up("processes", 2, 1.0, cpu_time=1.9)
+    assert "Only the 2 processes" in first_look.timeline_verdict([serial, parallel])
+    assert "No run kept more than one CPU busy" in first_look.timeline_verdict([serial])
+
+
+def test_exercise_checks_say_not_yet_then_right():
+    assert first_look.check_io_run(None).startswith("Not yet")
+    wrong = runner.run("io", backend="threads", workers=2, tasks=2, units=0.1)
+    assert "workers is 2, not 12" in first_look.check_io_run(wrong)
+    right = runner.run("io", backend="threads", workers=12, tasks=12)
+    assert first_look.check_io_run(right).startswith("Right")
+    sweeps = {"cpu": made_up_sweep("cpu", 2, 1.0, 1.9)}
+    assert "→ right" in first_look.check_prediction({"cpu": "processes"}, sweeps)
+    assert "→ wrong" in first_look.check_prediction({"cpu": "threads"}, sweeps)
+    assert first_look.check_prediction({}, sweeps).startswith("Not yet")

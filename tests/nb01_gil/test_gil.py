@@ -1,0 +1,137 @@
+"""Notebook 01's experiments: shapes, restored state, cleanup and wording."""
+import sys
+
+import pytest
+
+from helpers.core import style as plots, runner
+from helpers.nb01_gil import gil
+from helpers.core.runner import Span
+
+
+@pytest.fixture(autouse=True)
+def nothing_left_behind(no_leftovers):
+    yield
+
+
+def test_stretches_split_where_a_slice_was_paused():
+    s = gil.SLICE_SECONDS
+    marks = [0, s, 2 * s, 3 * s, 3 * s + 0.005, 4 * s + 0.005]  # paused 5 ms during the 4th slice
+    spans = gil._stretches(marks, offset=1.0, worker=0, task=0)
+    assert len(spans) == 2
+    assert spans[0].start == pytest.approx(1.0) and spans[0].end == pytest.approx(1 + 3 * s)
+    assert spans[1].end == pytest.approx(1 + 4 * s + 0.005)
+
+
+def test_time_with_at_least_two_open():
+    spans = [Span(0, 0, 0, 0, 0.0, 2.0, 2.0), Span(1, 1, 0, 0, 1.0, 3.0, 2.0), Span(2, 2, 0, 0, 5.0, 6.0, 1.0)]
+    assert gil.time_with_at_least(spans, 2) == pytest.approx(1.0)
+    assert gil.time_with_at_least(spans, 1) == pytest.approx(4.0)
+
+
+def test_threads_on_cpu_take_turns_and_processes_do_not_wait_for_the_gil():
+    threads = gil.timeline("cpu", workers=2, backend="threads", seconds_per_worker=0.02)
+    assert {run.worker for run in threads.runs} == {0, 1}
+    if sys._is_gil_enabled() if hasattr(sys, "_is_gil_enabled") else True:
+        assert threads.overlap < 0.05  # the GIL, not timing: two bytecode streams cannot interleave
+    processes = gil.timeline("cpu", workers=2, backend="processes", seconds_per_worker=0.02)
+    assert len(processes.runs) >= 2
+    assert "took turns" in gil.timeline_verdict(threads)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(kind="io"), "cpu or gil_free"),
+    (dict(backend="sequential"), "threads or processes"),
+    (dict(seconds_per_worker=60), "between 0.001 and 5"),
+    (dict(workers=0), "from 1 to"),
+])
+def test_timeline_rejects_bad_input(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        gil.timeline(**kwargs)
+
+
+def test_switching_restores_the_interval_and_measures_each_one():
+    result = gil.switching(intervals=(0.001, 0.01))
+    assert set(result.run_lengths) == {0.001, 0.01}
+    assert all(result.run_lengths[i] for i in (0.001, 0.01))
+    assert "interval is back at" in gil.switching_verdict(result)
+    assert plots.switching(result).axes
+
+
+def test_switch_interval_is_restored_on_interrupt():
+    before = sys.getswitchinterval()
+    with pytest.raises(KeyboardInterrupt):
+        with gil.switch_interval(0.05):
+            raise KeyboardInterrupt
+    assert sys.getswitchinterval() == before
+    with pytest.raises(ValueError, match="between"):
+        with gil.switch_interval(0):
+            pass
+
+
+@pytest.mark.parametrize("backend", ["threads", "processes"])
+def test_convoy_measures_each_case_and_stops_its_hogs(backend):
+    result = gil.convoy(hogs=(1,), backends=(backend,), pings=10, budget=0.5)
+    assert set(result.latencies) == {("alone", 0), (backend, 1)}
+    assert all(len(v) >= 5 for v in result.latencies.values())
+    assert result.p99((backend, 1)) >= result.median((backend, 1)) > 0
+    assert "Median round trip: alone" in gil.convoy_verdict(result)
+    assert len(plots.convoy(result).axes) == 1
+
+
+def test_convoy_hogs_are_stopped_after_an_error_inside():
+    with pytest.raises(RuntimeError):
+        with gil._hogs("processes", 2):
+            assert len(runner.worker_processes()) == 2
+            raise RuntimeError("boom")
+
+
+def test_convoy_rejects_bad_input():
+    with pytest.raises(ValueError, match="pings"):
+        gil.convoy(pings=0)
+    with pytest.raises(ValueError, match="hogs for threads must be from 1 to 256"):
+        gil.convoy(hogs=(10_000,))
+    with pytest.raises(ValueError, match="threads or processes"):
+        gil.convoy(backends=("sequential",))
+
+
+def test_mixed_jobs_have_the_asked_share_spread_out():
+    jobs = gil.mixed_jobs(0.25, 8)
+    assert [kind for kind, _ in jobs].count("cpu") == 2
+    assert [kind for kind, _ in jobs][:4].count("cpu") == 1
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        gil.mixed_jobs(1.5, 8)
+
+
+def test_mixed_gives_a_speedup_per_share_and_backend():
+    result = gil.mixed(shares=(0, 1), tasks=4, workers=2, repeats=1)
+    assert set(result.speedups) == {"threads", "processes"}
+    assert all(len(v) == 2 for v in result.speedups.values())
+    assert "With 2 workers" in gil.mixed_verdict(result)
+
+
+def test_free_threading_note_matches_the_interpreter():
+    text = gil.free_threading_note({})
+    gil_on = sys._is_gil_enabled() if hasattr(sys, "_is_gil_enabled") else True
+    assert ("The GIL is on" in text) == gil_on
+
+
+def test_exercise_checkers():
+    limits = [60_000, 60_000]  # long enough for the CPU-time clock to see
+    assert gil.check_parallel(lambda ls: [gil.count_primes(n) for n in ls], limits).startswith("Not yet")
+    assert gil.check_parallel(lambda ls: [0 for _ in ls], limits).startswith("Not quite")
+    assert gil.check_parallel(lambda ls: 1 / 0, limits).startswith("Not quite: run_all raised ZeroDivisionError")
+    assert gil.count_primes(30) == 10
+    assert gil.check_io_plateau(None).startswith("Not yet")
+    assert gil.check_thread_guess({}, {}).startswith("Not yet")
+
+
+@pytest.mark.timing  # beside other test workers, 16 threads once "beat" 8 on 8 waits (12 ms vs 15 ms)
+def test_io_plateau_checker_finds_one_thread_per_wait():
+    assert gil.check_io_plateau(4, tasks=8).startswith("Not yet: doubling")
+    assert gil.check_io_plateau(8, tasks=8).startswith("Right")
+
+
+def test_process_stretches_never_outnumber_the_usable_cpus():
+    line = gil.timeline("cpu", workers=4, backend="processes", seconds_per_worker=0.03)
+    crowded = gil.time_with_at_least(line.runs, line.usable_cpus + 1)
+    assert crowded < 0.05 * line.wall  # only slivers from pauses shorter than the detection limit

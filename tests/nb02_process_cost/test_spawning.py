@@ -1,0 +1,113 @@
+"""Notebook 02's experiments: shapes, errors and cleanup (timing is for benchmarks/)."""
+import sys
+
+import pytest
+
+from helpers.core import style as plots
+from helpers.nb02_process_cost import spawning
+
+
+@pytest.fixture(autouse=True)
+def nothing_left_behind(no_leftovers):
+    yield
+
+
+def test_start_costs_cover_every_method_and_a_thread():
+    costs = spawning.start_costs(repeats=2, workers=2)
+    assert set(costs.process) == set(costs.pool) == set(spawning.methods())
+    assert all(len(v) == 2 and min(v) > 0 for v in costs.process.values())
+    assert "Cheapest here" in spawning.start_verdict(costs)
+    assert len(plots.start_costs(costs).axes) == 2
+    with pytest.raises(ValueError, match="repeats"):
+        spawning.start_costs(repeats=0)
+
+
+def test_heavy_main_script_reports_every_case():
+    result = spawning.heavy_main()
+    assert set(result.starts) == {n for n, a in spawning.HEAVY_CASES.items() if a[0] in spawning.methods()}
+    assert all(len(times) == 3 for times in result.starts.values())
+    assert result.import_seconds > 0
+
+
+def test_transfer_sizes_grow_tenfold_and_respect_the_cap():
+    assert spawning.transfer_sizes(100_000) == [1000, 10_000, 100_000]
+    with pytest.raises(ValueError, match="at least 1000"):
+        spawning.transfer_sizes(10)
+    result = spawning.transfer(largest=100_000, repeats=1)
+    assert set(result.seconds) == {"processes", "threads"}
+    assert all(len(v) == 3 for v in result.seconds.values())
+    assert spawning.size_label(100_000_000) == "100 MB"
+    assert plots.transfer(result).axes
+
+
+def test_granularity_finds_break_even_by_interpolation():
+    made_up = spawning.Granularity(2, (0.001, 0.01), {"threads": (1, 1), "processes": (0.5, 1.5)})
+    assert 0.001 < made_up.break_even() < 0.01
+    assert spawning.Granularity(2, (0.001,), {"threads": (1,), "processes": (2,)}).break_even() is None
+    with pytest.raises(ValueError, match="durations"):
+        spawning.granularity(durations=(5.0,))
+
+
+def test_automatic_chunksize_matches_multiprocessing_pool():
+    assert spawning.automatic_chunksize(10_000, 2) == 1250
+    assert spawning.automatic_chunksize(10, 4) == 1
+    with pytest.raises(ValueError, match="chunksize must be from 1 to 10"):
+        spawning.map_seconds(10, 0, 2)
+
+
+def test_pool_reuse_and_memory_footprint_shapes():
+    reuse = spawning.pool_reuse(tasks=5, budget=0.5)
+    assert len(reuse.reused) == 5 and 3 <= len(reuse.fresh) <= 5
+    memory = spawning.footprint(counts=(1, 2))
+    assert set(memory.uss) == {"threads", *spawning.methods()}
+    assert all(len(v) == 2 for v in memory.uss.values())
+    assert plots.footprint(memory).axes
+
+
+def test_killing_stops_everything_it_starts():
+    result = spawning.killing(stubborn_seconds=0.2)
+    assert result.cancelled == (False, True, True)
+    assert result.cooperative_thread_seconds < result.stubborn_thread_seconds
+    assert "terminate()" in spawning.killing_verdict(result)
+
+
+def notebook_square(x):
+    return x * x
+
+
+def test_a_main_function_fails_fast_under_spawn_and_works_under_fork(monkeypatch):
+    monkeypatch.setattr(sys.modules["__main__"], "notebook_square", notebook_square, raising=False)
+    notebook_square.__module__ = "__main__"  # as if typed into a notebook cell
+    try:
+        said = spawning.send_to_pool(notebook_square, "spawn")
+        assert "BrokenProcessPool" in said and "notebook_square" in said
+        if "fork" in spawning.methods():
+            assert spawning.send_to_pool(notebook_square, "fork") == "fork: it worked, fn(3) = 9"
+    finally:
+        notebook_square.__module__ = __name__
+    with pytest.raises(ValueError, match="unknown start method"):
+        spawning.send_to_pool(notebook_square, "teleport")
+    assert "could not even be sent" in spawning.send_to_pool(lambda x: x, "spawn")
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(method="teleport"), "unknown start method"),
+    (dict(workers=0), "from 1 to"),
+    (dict(payload_kb=-1), "payload_kb"),
+    (dict(task_ms=0), "task_ms"),
+])
+def test_trial_rejects_bad_input(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        spawning.trial(**kwargs)
+
+
+def test_trial_and_exercise_checks():
+    result = spawning.trial(workers=2, payload_kb=1, task_ms=1)
+    assert set(result.seconds) == {"sequential", "threads", "processes"}
+    assert plots.trial(result).axes
+    assert spawning.check_chunksize(None).startswith("Not yet")
+    assert spawning.check_chunksize(10).startswith("Not yet: chunksize 10 sends")
+    costs = spawning.StartCosts(2, {"fork": (0.002,), "spawn": (0.05,)}, {}, (0.0001,))
+    assert spawning.check_cheapest("fork", costs).startswith("Right")
+    assert spawning.check_cheapest("spawn", costs).startswith("Not this time")
+    assert spawning.check_cheapest("x", costs).startswith("Not yet")
