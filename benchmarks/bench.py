@@ -21,9 +21,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from helpers.core import machine, style as plots, runner
+from helpers.core import machine, runner, text, workloads
 from helpers.core.children import trivial
-from helpers.nb00_start_here import first_look
+from helpers.nb00_start_here import panels
 from helpers.nb02_process_cost import spawning
 from helpers.nb03_sharing_data import sharing
 from helpers.nb07_beyond import beyond
@@ -84,12 +84,12 @@ def speedup_rows(repeats: int, rounds: int) -> list[tuple]:
 
 
 def panel_rerun_seconds() -> float:
-    panel = widgets.compare_panel(first_look.compare, plots.comparison, first_look.compare_verdict)
-    panel.start()
-    panel.wait()
-    seconds = _timed(lambda: (panel.start(), panel.wait()))
-    if panel.last_error:
-        raise panel.last_error
+    compare = panels.compare_panel()
+    compare.start()
+    compare.wait()
+    seconds = _timed(lambda: (compare.start(), compare.wait()))
+    if compare.last_error:
+        raise compare.last_error
     return seconds
 
 
@@ -130,7 +130,7 @@ def start_cost_rows(repeats: int) -> list[tuple]:
 def sharing_rows() -> list[tuple[str, float, str]]:
     """Notebook 03's transfers, each against its own reference measured in the same run."""
     moved = sharing.transfers()
-    top = sharing.size_label(moved.sizes[-1])
+    top = text.size(moved.sizes[-1])
     raw = moved.throughput["raw os.pipe"][-1]
     rows = [(f"shared memory, best", moved.best("shared memory") / 1e6,
              f"{moved.best('shared memory') / moved.memcpy:.2f} of warm memcpy ({moved.memcpy / 1e6:,.0f} MB/s)")]

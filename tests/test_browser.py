@@ -452,7 +452,7 @@ def run_cells(page, *texts: str) -> None:
 
 
 class ResponsiveView:
-    """The parts of widgets.responsive_panel() as the page shows them."""
+    """The parts of panels.responsive_panel() as the page shows them."""
 
     def __init__(self, page):
         self.page = page
@@ -564,7 +564,7 @@ def test_responsive_panel_in_the_browser(lab, browser):
     try:
         try:
             open_notebook(page, base, token, CASE_STUDIES)
-            run_cells(page, "from helpers import", "widgets.responsive_panel(")
+            run_cells(page, "from helpers.core import", "panels.responsive_panel(")
             view = ResponsiveView(page)
             check_background_thread(view)
             view.shot("1_background_thread")

@@ -139,7 +139,7 @@ def interrupt_mid_run(client, interrupt, kernel_pid: int, name: str) -> None:
     while runner.worker_processes(kernel_pid) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert runner.worker_processes(kernel_pid) == []
-    assert execute(client, "from helpers import runner")[2] is None
+    assert execute(client, "from helpers.core import runner")[2] is None
     assert evaluate(client, "runner.lab_threads()") == "[]"
     execute(client, "import gc; gc.collect()")  # views of a segment go, then the segment
     assert no_segments_left(kernel_pid, seconds=2), shm.made_by(kernel_pid)

@@ -1,6 +1,6 @@
 """What this machine offers the lab: cores, interpreter, start methods, memory.
 
-Every figure carries the source it was read from, so a learner can check it.
+Every fact carries the source it was read from, so a learner can check it.
 """
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ START_METHOD_VARIABLE = "LAB_START_METHOD"
 
 
 @dataclass(frozen=True)
-class Figure:
+class Fact:
     """One fact about the machine and where it came from."""
 
     value: object
@@ -32,19 +32,19 @@ class Figure:
 class Machine:
     """A snapshot of what this kernel may use."""
 
-    logical_cpus: Figure
-    usable_cpus: Figure
-    python: Figure
-    gil_enabled: Figure
-    default_start_method: Figure
-    lab_start_method: Figure
-    available_start_methods: Figure
-    memory_total_gib: Figure
-    memory_available_gib: Figure
-    shm_free_mib: Figure
+    logical_cpus: Fact
+    usable_cpus: Fact
+    python: Fact
+    gil_enabled: Fact
+    default_start_method: Fact
+    lab_start_method: Fact
+    available_start_methods: Fact
+    memory_total_gib: Fact
+    memory_available_gib: Fact
+    shm_free_mib: Fact
 
     def rows(self) -> list[tuple[str, object, str]]:
-        """(label, value, source) for every figure, in display order."""
+        """(label, value, source) for every fact, in display order."""
         return [
             (label, getattr(self, name).value, getattr(self, name).source)
             for name, label in _LABELS.items()
@@ -92,24 +92,24 @@ _LABELS = {
 
 
 def describe(cgroup_root: Path | str = CGROUP_ROOT) -> Machine:
-    """Read every figure afresh; `cgroup_root` is injectable for tests."""
+    """Read every fact afresh; `cgroup_root` is injectable for tests."""
     memory = psutil.virtual_memory()
     return Machine(
-        logical_cpus=Figure(os.cpu_count() or 1, f"os.cpu_count(){_set_by(_cpu_count_override())}"),
+        logical_cpus=Fact(os.cpu_count() or 1, f"os.cpu_count(){_set_by(_cpu_count_override())}"),
         usable_cpus=usable_cpus(cgroup_root),
-        python=Figure(
+        python=Fact(
             f"{platform.python_implementation()} {platform.python_version()}",
             "platform.python_implementation(), platform.python_version()",
         ),
         gil_enabled=gil_enabled(),
         default_start_method=platform_default_start_method(),
-        lab_start_method=Figure(lab_start_method(), _start_method_source()),
-        available_start_methods=Figure(
+        lab_start_method=Fact(lab_start_method(), _start_method_source()),
+        available_start_methods=Fact(
             ", ".join(multiprocessing.get_all_start_methods()),
             "multiprocessing.get_all_start_methods()",
         ),
-        memory_total_gib=Figure(round(memory.total / 2**30, 1), "psutil.virtual_memory().total"),
-        memory_available_gib=Figure(
+        memory_total_gib=Fact(round(memory.total / 2**30, 1), "psutil.virtual_memory().total"),
+        memory_available_gib=Fact(
             round(memory.available / 2**30, 1), "psutil.virtual_memory().available"
         ),
         shm_free_mib=shm_free_mib(),
@@ -117,7 +117,7 @@ def describe(cgroup_root: Path | str = CGROUP_ROOT) -> Machine:
 
 
 def advice(here: Machine) -> str:
-    """What the figures mean for the experiments in this series."""
+    """What the facts mean for the experiments in this series."""
     usable, logical = here.usable_cpus.value, here.logical_cpus.value
     lines = []
     if usable == 1:
@@ -146,39 +146,39 @@ def advice(here: Machine) -> str:
     return "\n".join(lines)
 
 
-def usable_cpus(cgroup_root: Path | str = CGROUP_ROOT) -> Figure:
+def usable_cpus(cgroup_root: Path | str = CGROUP_ROOT) -> Fact:
     """CPUs this process may run on: affinity (or process_cpu_count) capped by a cgroup quota."""
     count, source = _cpus_allowed()
     quota = cgroup_cpu_quota(cgroup_root)
     if quota is not None and quota.value < count:
-        return Figure(quota.value, f"{quota.source} (below {source} = {count})")
-    return Figure(count, source)
+        return Fact(quota.value, f"{quota.source} (below {source} = {count})")
+    return Fact(count, source)
 
 
-def cgroup_cpu_quota(cgroup_root: Path | str = CGROUP_ROOT) -> Figure | None:
+def cgroup_cpu_quota(cgroup_root: Path | str = CGROUP_ROOT) -> Fact | None:
     """The cgroup CPU quota rounded up to whole CPUs, or None when there is none."""
     root = Path(cgroup_root)
     v2 = root / "cpu.max"
     if v2.is_file():
         quota, _, period = v2.read_text().strip().partition(" ")
-        return _quota_figure(quota, period or "100000", str(v2))
+        return _quota_fact(quota, period or "100000", str(v2))
     for v1_dir in (root / "cpu", root / "cpu,cpuacct", root):
         quota_file, period_file = v1_dir / "cpu.cfs_quota_us", v1_dir / "cpu.cfs_period_us"
         if quota_file.is_file() and period_file.is_file():
-            return _quota_figure(
+            return _quota_fact(
                 quota_file.read_text().strip(), period_file.read_text().strip(), str(quota_file)
             )
     return None
 
 
-def _quota_figure(quota: str, period: str, source: str) -> Figure | None:
+def _quota_fact(quota: str, period: str, source: str) -> Fact | None:
     if quota in ("max", "-1"):
         return None
     try:
         cpus = math.ceil(int(quota) / int(period))
     except (ValueError, ZeroDivisionError):
         return None
-    return Figure(max(1, cpus), f"cgroup quota {quota}/{period} µs in {source}, rounded up")
+    return Fact(max(1, cpus), f"cgroup quota {quota}/{period} µs in {source}, rounded up")
 
 
 def _cpus_allowed() -> tuple[int, str]:
@@ -219,11 +219,11 @@ def _set_by(override: str | None) -> str:
     return f" (set by {override})" if override else ""
 
 
-def gil_enabled() -> Figure:
+def gil_enabled() -> Fact:
     """Whether the running interpreter holds a GIL."""
     if hasattr(sys, "_is_gil_enabled"):  # Python 3.13+
-        return Figure(sys._is_gil_enabled(), "sys._is_gil_enabled()")
-    return Figure(True, f"Python {platform.python_version()} has no free-threaded build")
+        return Fact(sys._is_gil_enabled(), "sys._is_gil_enabled()")
+    return Fact(True, f"Python {platform.python_version()} has no free-threaded build")
 
 
 def lab_start_method() -> str:
@@ -246,18 +246,18 @@ def _start_method_source() -> str:
     return f"lab default ({START_METHOD_VARIABLE} not set)"
 
 
-def platform_default_start_method() -> Figure:
+def platform_default_start_method() -> Fact:
     """The method `multiprocessing` uses when nobody chooses one."""
     chosen = multiprocessing.get_start_method(allow_none=True)
     if chosen:
-        return Figure(chosen, "multiprocessing.get_start_method() (set in this process)")
+        return Fact(chosen, "multiprocessing.get_start_method() (set in this process)")
     # get_start_method(allow_none=False) would fix the default for good; read it instead.
     default = multiprocessing.context._default_context._default_context.get_start_method()
-    return Figure(default, "multiprocessing's default context for this platform")
+    return Fact(default, "multiprocessing's default context for this platform")
 
 
-def shm_free_mib(path: str = "/dev/shm") -> Figure:
+def shm_free_mib(path: str = "/dev/shm") -> Fact:
     """Free space where POSIX shared memory lives (Docker's default is only 64 MB)."""
     if not os.path.isdir(path):
-        return Figure("n/a", f"{path} does not exist on this platform")
-    return Figure(round(shutil.disk_usage(path).free / 2**20), f"shutil.disk_usage({path!r})")
+        return Fact("n/a", f"{path} does not exist on this platform")
+    return Fact(round(shutil.disk_usage(path).free / 2**20), f"shutil.disk_usage({path!r})")

@@ -224,6 +224,17 @@ def _result(name, backend, method, workers, arguments, rounds) -> RunResult:
                      origin)
 
 
+def automatic_chunksize(tasks: int, workers: int, most_tasks: int = 10**9) -> int:
+    """The chunksize multiprocessing.Pool.map picks when given none: about four chunks per worker.
+
+    The same formula as CPython's Pool._map_async: divmod(tasks, workers * 4), rounded up.
+    """
+    check_int("tasks", tasks, 1, most_tasks)
+    check_workers(workers, "processes")
+    chunks, extra = divmod(tasks, workers * 4)
+    return chunks + 1 if extra else chunks
+
+
 @contextmanager
 def open_pool(backend: str, workers: int, start_method: str | None = None):
     """A warmed executor for experiments that submit their own tasks; always cleaned up.

@@ -19,10 +19,10 @@ from typing import Callable, Sequence
 
 import psutil
 
-from ..core import machine, runner, workloads
+from ..core import machine, runner, text, workloads
 from ..core.children.trivial import noop
 
-HEAVY_MAIN = Path(__file__).with_name("heavy_main.py")
+HEAVY_MAIN = Path(__file__).parents[1] / "core" / "children" / "heavy_main.py"
 
 
 def methods() -> list[str]:
@@ -174,7 +174,7 @@ class Transfer:
     unit_seconds: float
 
     def label(self, nbytes: int) -> str:
-        return size_label(nbytes)
+        return text.size(nbytes)
 
     def bandwidth(self, backend: str) -> list[float]:
         """Bytes per second, counting both directions."""
@@ -227,20 +227,15 @@ def transfer_verdict(result: Transfer) -> str:
     rate = result.bandwidth("processes")[-1] / 1e6
     thread_ms = result.seconds["threads"][-1] * 1000
     crossing = result.crossover("processes")
-    where = (f"from {size_label(crossing)} on, moving the data to a process and back took longer "
+    where = (f"from {text.size(crossing)} on, moving the data to a process and back took longer "
              f"than one {result.unit_seconds * 1000:g} ms unit of work" if crossing else
              "even the largest payload moved faster than one unit of work")
-    return (f"At {size_label(top)}: a process round trip moved {rate:.0f} MB/s; a thread round trip "
+    return (f"At {text.size(top)}: a process round trip moved {rate:.0f} MB/s; a thread round trip "
             f"took {thread_ms:.2f} ms whatever the size (threads pass a reference). For processes, "
             f"{where}.")
 
 
-def size_label(nbytes: int) -> str:
-    """1000 → '1 kB', 10**8 → '100 MB' (decimal units, as the sizes are chosen)."""
-    for unit, scale in (("GB", 10**9), ("MB", 10**6), ("kB", 10**3)):
-        if nbytes >= scale:
-            return f"{nbytes / scale:g} {unit}"
-    return f"{nbytes} B"
+
 
 
 # --- 4. granularity and chunksize --------------------------------------------------------------
@@ -320,14 +315,6 @@ class Chunking:
     seconds: dict[str, float]
 
 
-def automatic_chunksize(tasks: int, workers: int) -> int:
-    """The chunksize multiprocessing.Pool.map picks: about four chunks per worker."""
-    runner.check_int("tasks", tasks, 1, MAX_MAP_TASKS)
-    runner.check_workers(workers, "processes")
-    chunks, extra = divmod(tasks, workers * 4)
-    return chunks + 1 if extra else max(chunks, 1)
-
-
 def map_seconds(tasks: int, chunksize: int, workers: int, method: str | None = None) -> float:
     """Seconds to map `tiny_task` over range(tasks) in a warmed process pool."""
     runner.check_int("tasks", tasks, 1, MAX_MAP_TASKS)
@@ -343,8 +330,8 @@ def chunking(tasks: int = 10_000, workers: int | None = None) -> Chunking:
     runner.check_int("tasks", tasks, 1, MAX_MAP_TASKS)
     runner.check_workers(workers, "processes")
     sequential = _timed(lambda: [tiny_task(n) for n in range(tasks)])
-    sizes = {"1": 1, f"automatic ({automatic_chunksize(tasks, workers)})":
-             automatic_chunksize(tasks, workers), f"one per worker ({math.ceil(tasks / workers)})":
+    automatic = runner.automatic_chunksize(tasks, workers, MAX_MAP_TASKS)
+    sizes = {"1": 1, f"automatic ({automatic})": automatic, f"one per worker ({math.ceil(tasks / workers)})":
              math.ceil(tasks / workers)}
     return Chunking(tasks, workers, sequential,
                     {label: map_seconds(tasks, size, workers) for label, size in sizes.items()})
@@ -439,14 +426,14 @@ def footprint(counts: Sequence[int] = (1, 2, 4, 8), progress: runner.Progress | 
     uss, rss, pss = {}, {}, {}
     backends = ["threads", *methods()]
     for done, backend in enumerate(backends):
-        rows = _grow(backend, counts)
+        rows = memory_added(backend, counts)
         uss[backend], rss[backend], pss[backend] = (tuple(r[i] for r in rows) for i in range(3))
         if progress:
             progress(done + 1, len(backends))
     return Footprint(tuple(counts), uss, rss, pss)
 
 
-def _grow(backend: str, counts: list[int]) -> list[tuple[float, float, float]]:
+def memory_added(backend: str, counts: list[int]) -> list[tuple[float, float, float]]:
     """Start idle workers one by one; after each count in `counts`, measure what they added.
 
     Each worker waits on a pipe (no semaphores, so nothing lands in /dev/shm)."""

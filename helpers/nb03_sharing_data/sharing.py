@@ -6,7 +6,6 @@ or an interrupt leaves no process and no /dev/shm segment behind.
 """
 from __future__ import annotations
 
-import concurrent.futures as cf
 import multiprocessing
 import os
 import queue
@@ -25,21 +24,16 @@ from typing import Callable, Iterator, Sequence
 import numpy as np
 import psutil
 
-from ..core import machine, runner, shm
+from ..core import machine, runner, shm, text
 from ..core.children.pipe_sink import HEADER, STAMP
 
 KiB, MiB = 2**10, 2**20
-PIPE_SINK = Path(__file__).with_name("pipe_sink.py")
+PIPE_SINK = Path(__file__).parents[1] / "core" / "children" / "pipe_sink.py"
 CHILD_TIMEOUT = 60.0
 Progress = runner.Progress
 
 
-def size_label(nbytes: int) -> str:
-    """1 → '1 B', 4096 → '4 KiB', 64 * 2**20 → '64 MiB'."""
-    for unit, scale in (("GiB", 2**30), ("MiB", MiB), ("KiB", KiB)):
-        if nbytes >= scale:
-            return f"{nbytes / scale:g} {unit}"
-    return f"{nbytes} B"
+
 
 
 def memory_limit() -> int:
@@ -126,7 +120,7 @@ def in_place_verdict(result: InPlace) -> str:
     shared = ("Every thread wrote into the very array and list the main thread holds (same "
               "address, every value seen afterwards): nothing was copied or sent."
               if result.same_objects else "Some thread did NOT see the caller's objects — unexpected.")
-    return (f"{shared} At {size_label(top)}: the array filled at {top / array_n / 1e9:.1f} GB/s with "
+    return (f"{shared} At {text.size(top)}: the array filled at {top / array_n / 1e9:.1f} GB/s with "
             f"{n} threads ({array_1 / array_n:.2f}× one thread); the list took {list_n * 1000:.0f} ms "
             f"with {n} threads ({list_1 / list_n:.2f}× one thread — its loop is Python, so the GIL "
             f"lets one thread run at a time).")
@@ -497,10 +491,10 @@ def message_passing_verdict(result: Transfers) -> str:
     parts = [f"{channel} {result.throughput[channel][-1] / 1e6:,.0f} MB/s "
              f"({result.throughput[channel][-1] / raw:.0%})" for channel in MESSAGE_PASSING[:4]]
     small = min(MESSAGE_PASSING[:4], key=lambda c: result.latency[c][0])
-    return (f"Streaming {size_label(top)} messages, against a bare os.pipe moving the same bytes "
-            f"at {raw / 1e6:,.0f} MB/s: " + "; ".join(parts) + f". A {size_label(result.sizes[0])} "
+    return (f"Streaming {text.size(top)} messages, against a bare os.pipe moving the same bytes "
+            f"at {raw / 1e6:,.0f} MB/s: " + "; ".join(parts) + f". A {text.size(result.sizes[0])} "
             f"message took {result.latency[small][0] * 1e6:.0f} µs one way at best ({small}); a "
-            f"{size_label(top)} one {min(result.latency[c][-1] for c in MESSAGE_PASSING[:4]) * 1000:.0f} ms.")
+            f"{text.size(top)} one {min(result.latency[c][-1] for c in MESSAGE_PASSING[:4]) * 1000:.0f} ms.")
 
 
 def crossover_verdict(result: Transfers) -> str:
@@ -508,7 +502,7 @@ def crossover_verdict(result: Transfers) -> str:
     best_message = max(MESSAGE_PASSING[:4], key=result.best)
     above = next((size for size, s, m in zip(result.sizes, result.throughput["shared memory"],
                                               result.throughput[best_message]) if s > m), None)
-    where = (f"From {size_label(above)} on, shared memory moved data faster than {best_message}"
+    where = (f"From {text.size(above)} on, shared memory moved data faster than {best_message}"
              if above is not None else f"Shared memory never beat {best_message} here")
     return (f"This machine copies warm memory at {result.memcpy / 1e9:.1f} GB/s. Shared memory "
             f"reached {shared / 1e9:.1f} GB/s ({shared / result.memcpy:.0%} of that: one copy into "
@@ -848,7 +842,7 @@ def job_verdict(result: Job) -> str:
     for run in result.runs:
         speed = f", {base.seconds / run.seconds:.2f}× sequential" if base and run is not base else ""
         parts.append(f"{run.method} {run.seconds * 1000:.0f} ms{speed}, +{run.peak_mib:.0f} MiB")
-    return (f"Normalising {size_label(result.nbytes)} of rows with {result.workers} workers — "
+    return (f"Normalising {text.size(result.nbytes)} of rows with {result.workers} workers — "
             + "; ".join(parts) + f" (peak extra {result.memory_measure}). Every result equalled "
             "the sequential one.")
 

@@ -18,7 +18,7 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from ..core import machine, runner, shm
+from ..core import machine, runner, shm, text
 
 KERNELS = ("python", "numpy")
 KERNEL_TITLES = {"python": "pure Python (holds the GIL)", "numpy": "NumPy (releases the GIL)"}
@@ -361,9 +361,7 @@ def verdict(result: Tiled) -> str:
     return " ".join([opening, *sentences, same])
 
 
-def _ms(seconds: float) -> str:
-    ms = seconds * 1000
-    return f"{ms:,.0f} ms" if ms >= 100 else f"{ms:.3g} ms"
+
 
 
 def _kernel_sentence(result: Tiled, kernel: str) -> str:
@@ -375,12 +373,12 @@ def _kernel_sentence(result: Tiled, kernel: str) -> str:
     others = f" ({others})" if others else ""
     title = KERNEL_TITLES[kernel][0].upper() + KERNEL_TITLES[kernel][1:]
     if winner == "sequential":
-        return (f"{title}: fastest sequentially, {_ms(times[winner])}; no way of splitting it "
+        return (f"{title}: fastest sequentially, {text.ms(times[winner])}; no way of splitting it "
                 f"paid for itself{others}.")
     tie = ""
     if times[ranked[1]] <= TIE * times[winner]:
         tie = f", a tie with {ranked[1]} within noise"
-    return (f"{title}: fastest with {winner}, {_ms(times[winner])}, "
+    return (f"{title}: fastest with {winner}, {text.ms(times[winner])}, "
             f"{result.speedup(kernel, winner):.2f}× sequential{tie}{others}.")
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Sequence
 
-from ..core import machine, runner
+from ..core import machine, runner, text
 
 MAX_RECORDS = 20_000
 MAX_FILES = 100
@@ -175,13 +175,6 @@ def _ready(pause: float) -> bool:
 # --- the chunking experiment -------------------------------------------------------------------
 
 
-def automatic_chunksize(tasks: int, workers: int) -> int:
-    """About four chunks per worker, as multiprocessing.Pool.map picks by itself."""
-    runner.check_int("tasks", tasks, 1, MAX_RECORDS)
-    runner.check_workers(workers, "processes")
-    return max(1, math.ceil(tasks / (4 * workers)))
-
-
 def _default_workers(workers: int | None) -> int:
     workers = max(2, machine.usable_cpus().value) if workers is None else workers
     runner.check_workers(workers, "processes")
@@ -281,7 +274,7 @@ def chunking(records: int = RECORDS, chunksizes: Sequence[int] | None = None,
     runner.check_int("records", records, 1, MAX_RECORDS)
     workers = _default_workers(workers)
     runner.check_int("repeats", repeats, 1, MAX_REPEATS)
-    auto = automatic_chunksize(records, workers)
+    auto = runner.automatic_chunksize(records, workers, MAX_RECORDS)
     if chunksizes is None:
         chunksizes = ([s for s in (1, 4, 16, 64) if s <= records]
                       + [auto, math.ceil(records / workers), records])
@@ -293,36 +286,35 @@ def chunking(records: int = RECORDS, chunksizes: Sequence[int] | None = None,
                     median.pop("sequential"), median.pop("threads"), median, expected)
 
 
-def _ms(seconds: float) -> str:
-    return f"{seconds * 1000:.0f} ms"
+
 
 
 def chunking_verdict(result: Chunking) -> str:
     """On this machine: the best chunksize, what chunksize 1 lost and why, idle workers."""
     best, smallest, largest = result.best, min(result.seconds), max(result.seconds)
     each = result.sequential / result.records * 1e6
-    text = (f"On this machine, {result.records:,} records took {_ms(result.sequential)} in a plain "
-            f"loop ({each:.0f} µs each) and {_ms(result.threads)} on {result.workers} threads; on {result.workers} "
+    summary = (f"On this machine, {result.records:,} records took {text.ms(result.sequential)} in a plain "
+            f"loop ({each:.0f} µs each) and {text.ms(result.threads)} on {result.workers} threads; on {result.workers} "
             f"{result.start_method} processes the best chunksize was {best:,} "
-            f"({_plural(result.messages(best), 'chunk')}, {_ms(result.seconds[best])}, "
+            f"({_plural(result.messages(best), 'chunk')}, {text.ms(result.seconds[best])}, "
             f"{result.speedup(best):.2f}× the loop).")
     if smallest != best:
         lost = result.seconds[smallest] / result.seconds[best]
-        text += (f" Chunksize {smallest} sent {_plural(result.messages(smallest), 'chunk')} and took "
+        summary += (f" Chunksize {smallest} sent {_plural(result.messages(smallest), 'chunk')} and took "
                  f"{lost:.1f}× as long, about {result.per_message_ms():.2f} ms per extra chunk: each "
                  "chunk is a round trip (pickle the records, write them to a pipe, wake a worker, "
                  "pickle the summaries back).")
     if result.messages(largest) < result.workers and largest != best:
         idle = result.workers - result.messages(largest)
-        text += (f" Chunksize {largest:,} made only {_plural(result.messages(largest), 'chunk')} "
+        summary += (f" Chunksize {largest:,} made only {_plural(result.messages(largest), 'chunk')} "
                  f"for {result.workers} workers, so {_plural(idle, 'worker')} sat idle "
-                 f"({_ms(result.seconds[largest])}).")
+                 f"({text.ms(result.seconds[largest])}).")
     if result.usable_cpus == 1:
-        text += (" With one usable CPU the worker processes take turns on it, so no chunksize "
+        summary += (" With one usable CPU the worker processes take turns on it, so no chunksize "
                  "can beat the plain loop: the best one only wastes the least.")
     elif result.speedup(best) < 1:
-        text += " Even the best chunksize did not beat the plain loop here: each record is too little work."
-    return text
+        summary += " Even the best chunksize did not beat the plain loop here: each record is too little work."
+    return summary
 
 
 # --- the exercise ------------------------------------------------------------------------------
@@ -339,7 +331,7 @@ def check_chunksize(answer, records: int = EXERCISE_RECORDS, workers: int | None
         return "Not yet: set my_chunksize to a whole number of records per chunk."
     if not 1 <= answer <= records:
         return f"Not yet: a chunksize must be from 1 to {records:,} (the number of records)."
-    auto = automatic_chunksize(records, workers)
+    auto = runner.automatic_chunksize(records, workers, MAX_RECORDS)
     sizes = sorted({max(1, auto // 4), auto, min(records, auto * 4), answer})
     with session_records(records, min(FILES, records), seed=SEED + 1) as lines:
         seconds, _ = _measure(lines, sizes, workers, 3, False, None)
@@ -347,8 +339,8 @@ def check_chunksize(answer, records: int = EXERCISE_RECORDS, workers: int | None
     mine, best = seconds[answer], seconds[best_size]
     chunks = lambda size: _plural(math.ceil(records / size), "chunk")  # noqa: E731
     figures = (f"for {records:,} records on {workers} processes, chunksize {answer:,} "
-               f"({chunks(answer)}) took {_ms(mine)}; the best measured, chunksize {best_size:,} "
-               f"({chunks(best_size)}), {_ms(best)}.")
+               f"({chunks(answer)}) took {text.ms(mine)}; the best measured, chunksize {best_size:,} "
+               f"({chunks(best_size)}), {text.ms(best)}.")
     one_cpu = (" With one usable CPU no chunksize can beat a plain loop; this compares chunk "
                "sizes only." if machine.usable_cpus().value == 1 else "")
     idle = workers - math.ceil(records / answer)

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 import psutil
 
-from ..core import machine, runner, workloads
+from ..core import machine, runner, text, workloads
 
 KINDS = ("single", "threads", "threads + process pool")
 HANDLERS = ("io", "cpu")
@@ -420,8 +420,7 @@ def _others_busy(before: tuple[float, float], after: tuple[float, float], wall: 
     return max(0.0, ((after[0] - before[0]) - (after[1] - before[1])) / wall)
 
 
-def _ms(seconds: float) -> str:
-    return f"{seconds * 1000:.0f} ms" if seconds >= 0.01 else f"{seconds * 1000:.1f} ms"
+
 
 
 def io_verdict(result: Comparison) -> str:
@@ -432,7 +431,7 @@ def io_verdict(result: Comparison) -> str:
     return (f"On this machine, with {result.clients} clients and a waiting (io) handler, threads "
             f"{said} throughput: {gain:.1f}× the single-threaded server "
             f"({threads.throughput:.0f} vs {single.throughput:.0f} requests/s; median latency "
-            f"{_ms(threads.median)} vs {_ms(single.median)}).")
+            f"{text.ms(threads.median)} vs {text.ms(single.median)}).")
 
 
 def cpu_verdict(result: Comparison) -> str:

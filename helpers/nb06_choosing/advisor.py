@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
-from ..core import machine, runner, workloads
+from ..core import machine, runner, text, workloads
 
 CHOICES = ("threads", "processes", "sequential")
 MAX_ARGUMENTS = 256
@@ -474,7 +474,7 @@ def _recommend(advice: Advice) -> tuple[str, list[str]]:
     (tw, ts), (pw, ps) = advice.best("threads"), advice.best("processes")
     reasons = [_character_reason(advice),
                f"Best measured: {ts:.2f}× with {tw} threads, {ps:.2f}× with {pw} processes "
-               f"(over {advice.arguments} calls of about {_ms(advice.call_seconds)} each, "
+               f"(over {advice.arguments} calls of about {text.ms(advice.call_seconds)} each, "
                f"{advice.usable_cpus} usable CPU(s))."]
     cost = _pickle_reason(advice)
     if cost:
@@ -530,18 +530,14 @@ def _pickle_reason(advice: Advice) -> str:
     if advice.call_seconds <= 0:
         return ""
     share = per_call / advice.call_seconds
-    text = (f"Pickling costs {_size(advice.argument_bytes)} in and {_size(advice.result_bytes)} "
+    return (f"Pickling costs {text.size(advice.argument_bytes)} in and {text.size(advice.result_bytes)} "
             f"out per call, {share:.1%} of a call's time (paid by processes only, about twice).")
-    return text
 
 
-def _ms(seconds: float) -> str:
-    return f"{seconds * 1000:.1f} ms" if seconds < 1 else f"{seconds:.2f} s"
 
 
-def _size(count: float) -> str:
-    return f"{count:.0f} B" if count < 1024 else f"{count / 1024:.1f} KiB" if count < 2**20 \
-        else f"{count / 2**20:.1f} MiB"
+
+
 
 
 def verdict(advice: Advice) -> str:

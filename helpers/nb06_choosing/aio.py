@@ -26,7 +26,7 @@ from typing import Awaitable, Callable, Sequence
 
 import psutil
 
-from ..core import machine, runner, workloads
+from ..core import machine, runner, text, workloads
 
 BACKENDS = ("threads", "asyncio")
 MAX_CONCURRENCY = 1000
@@ -376,8 +376,7 @@ def _check_levels(concurrency) -> list[int]:
     return sorted(set(concurrency))
 
 
-def _kib(value: float) -> str:
-    return f"{value / 1024:.1f} KiB" if value >= 102.4 else f"{value:.0f} bytes"
+
 
 
 def _ratio_words(a: float, b: float, more: str, less: str) -> str:
@@ -416,9 +415,9 @@ def memory_per_task(result: AioComparison, backend: str) -> float:
 def _memory_sentence(result: AioComparison) -> str:
     thread, task = memory_per_task(result, "threads"), memory_per_task(result, "asyncio")
     ratio = _ratio_words(thread, task, "more", "less")
-    return (f"Each blocked thread cost {_kib(thread)} (USS {_kib(result.uss_per_task['threads'])}, "
-            f"mostly its stack), each pending task {_kib(task)} (Python heap "
-            f"{_kib(result.traced_per_task['asyncio'])}): a thread cost {ratio} than a task.")
+    return (f"Each blocked thread cost {text.size(thread)} (USS {text.size(result.uss_per_task['threads'])}, "
+            f"mostly its stack), each pending task {text.size(task)} (Python heap "
+            f"{text.size(result.traced_per_task['asyncio'])}): a thread cost {ratio} than a task.")
 
 
 # --- exercise: gather the fetches -------------------------------------------------------------

@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from ..core import machine, runner, workloads
+from ..core import machine, runner, text, workloads
 from ..nb04_races import races
 from ..nb03_sharing_data import sharing
 from ..nb02_process_cost import spawning
@@ -144,18 +144,18 @@ def _start_costs(method: str) -> tuple[Quantity, Quantity]:
 def _transfers(method: str) -> tuple[Quantity, Quantity, Quantity]:
     result = sharing.transfers(largest=TRANSFER_BYTES, channels=("Queue", "shared memory"),
                                method=method)
-    where = f"sharing.transfers(largest={sharing.size_label(TRANSFER_BYTES)}, {method})"
-    size = sharing.size_label(result.sizes[-1])
+    where = f"sharing.transfers(largest={text.size(TRANSFER_BYTES)}, {method})"
+    size = text.size(result.sizes[-1])
     return (Quantity(result.throughput["Queue"][-1] / 1e6, "MB/s", f"{where}: Queue, {size} messages"),
             Quantity(result.throughput["shared memory"][-1] / 1e6, "MB/s",
                      f"{where}: shared memory, {size} per copy"),
             Quantity(result.latency["Queue"][0] * 1e6, "µs",
-                     f"{where}: one {sharing.size_label(result.sizes[0])} message through a Queue"))
+                     f"{where}: one {text.size(result.sizes[0])} message through a Queue"))
 
 
 def _memory(method: str, count: int = 2) -> tuple[Quantity, Quantity]:
-    threads = spawning._grow("threads", [count])[-1]     # (USS, RSS, PSS) added, MiB
-    processes = spawning._grow(method, [count])[-1]
+    threads = spawning.memory_added("threads", [count])[-1]     # (USS, RSS, PSS) added, MiB
+    processes = spawning.memory_added(method, [count])[-1]
     return (Quantity(threads[0] / count, "MiB", f"USS added by {count} idle threads ÷ {count} (psutil)"),
             Quantity(processes[2] / count, "MiB",
                      f"PSS added by {count} idle {method} processes ÷ {count} (psutil)"))
@@ -228,7 +228,7 @@ def verdict(s: Summary) -> str:
              f"{s.thread_start.text}: about {ratio:,.0f}× more; an idle process added "
              f"{s.process_memory.text}, a thread {s.thread_memory.text}.")
     faster = "faster" if s.shared_rate.value > s.queue_rate.value else "no faster"
-    data = (f"Moving {sharing.size_label(s.transfer_bytes)} payloads, shared memory reached "
+    data = (f"Moving {text.size(s.transfer_bytes)} payloads, shared memory reached "
             f"{s.shared_rate.text}, {faster} than a Queue at {s.queue_rate.text}.")
     races_part = (f"{RACE_THREADS} threads making {s.deposits:,} racy deposits in all lost "
                   f"{s.lost_racy.text}; with a lock they lost {s.lost_locked.text}.")
@@ -264,7 +264,7 @@ def guide_steps(s: Summary) -> tuple[list[Step], list[Step], str]:
              f"threads (processes {free_p.text}), with no copying and "
              f"{s.thread_memory.text} per thread." + (busy if free_t.value < FASTER else "")),
     ]
-    size = sharing.size_label(s.transfer_bytes)
+    size = text.size(s.transfer_bytes)
     then = [
         Step("Is there much data to move between processes?",
              f"Shared memory: {s.shared_rate.text} here for {size} payloads.",

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
 from ..nb06_choosing import aio
-from ..core import machine, probe, runner, workloads
+from ..core import machine, probe, runner, text, workloads
 from ..core.children import trivial
 
 ENGINES = ("lab threads", "lab processes", "dask threads", "dask processes", "joblib (loky)")
@@ -253,13 +253,10 @@ def trial(engine: str = "dask processes", kind: str = "cpu", workers: int | None
     return compare_engines([engine], [kind], workers, tasks, repeats=2, progress=progress)
 
 
-def _ms(seconds: float) -> str:
-    milliseconds = seconds * 1000
-    return f"{milliseconds:,.0f} ms" if milliseconds >= 10 else f"{milliseconds:.2g} ms"
 
 
-def _us(seconds: float) -> str:
-    return f"{seconds * 1e6:,.0f} µs"
+
+
 
 
 def engines_verdict(result: Engines) -> str:
@@ -267,8 +264,8 @@ def engines_verdict(result: Engines) -> str:
     lines = []
     for run in result.runs:
         gains = ", ".join(f"{kind} {result.speedup(run.engine, kind):.1f}×" for kind in result.kinds)
-        lines.append(f"{run.engine}: started in {_ms(run.start_seconds)}, "
-                     f"{_us(run.per_task_seconds)} per empty task; speedup {gains}.")
+        lines.append(f"{run.engine}: started in {text.ms(run.start_seconds)}, "
+                     f"{text.us(run.per_task_seconds)} per empty task; speedup {gains}.")
     cheapest = min(result.runs, key=lambda r: r.per_task_seconds)
     dearest = max(result.runs, key=lambda r: r.per_task_seconds)
     if len(result.runs) > 1:
@@ -289,8 +286,8 @@ def joblib_verdict(result: Engines) -> str:
             f"{ratio:.1f}× dearer" if ratio > 1.2 else "about as cheap")
     gains = ", ".join(f"{kind} {result.speedup('joblib (loky)', kind):.1f}× against "
                       f"{result.speedup('lab processes', kind):.1f}×" for kind in result.kinds)
-    return (f"joblib handed out an empty task in {_us(joblib.per_task_seconds)}, {cost} than the "
-            f"lab's process pool ({_us(lab.per_task_seconds)}); speedups {gains}.")
+    return (f"joblib handed out an empty task in {text.us(joblib.per_task_seconds)}, {cost} than the "
+            f"lab's process pool ({text.us(lab.per_task_seconds)}); speedups {gains}.")
 
 
 def _overhead_meaning(name: str) -> str:
@@ -458,7 +455,7 @@ def choices(engines: Engines, beyond: Sequence[Beyond], wait_seconds: float = 0.
         if name not in {r.engine for r in engines.runs}:
             return "not measured in this run"
         run = engines.run(name)
-        return f"start {_ms(run.start_seconds)}, {_us(run.per_task_seconds)} per task"
+        return f"start {text.ms(run.start_seconds)}, {text.us(run.per_task_seconds)} per task"
 
     waits = aio.one_round("asyncio", 1000, wait_seconds)  # many, so the loop's start is shared
     by_option = {b.option: b for b in beyond}
@@ -467,7 +464,7 @@ def choices(engines: Engines, beyond: Sequence[Beyond], wait_seconds: float = 0.
                engine_cost("lab threads")),
         Choice("processes", "pure-Python computing on several cores", engine_cost("lab processes")),
         Choice("asyncio", "thousands of waits in one thread",
-               f"{_us(waits.start_seconds)} to start a waiting task"),
+               f"{text.us(waits.start_seconds)} to start a waiting task"),
         Choice("subinterpreters", "pure Python on several cores in one process (3.14+)",
                _beyond_cost(by_option.get("subinterpreters"))),
         Choice("free-threading", "pure Python in threads on several cores (3.13t/3.14t)",
@@ -521,7 +518,7 @@ def check_cheapest(guess: str, result: Engines) -> str:
     if guess not in names:
         return f"Not yet: my_guess must be one of {', '.join(map(repr, names))}."
     ranked = sorted(result.runs, key=lambda r: r.per_task_seconds)
-    costs = "; ".join(f"{r.engine} {_us(r.per_task_seconds)}" for r in ranked)
+    costs = "; ".join(f"{r.engine} {text.us(r.per_task_seconds)}" for r in ranked)
     if guess == ranked[0].engine:
         return f"Right: {guess} was the cheapest per task ({costs})."
     return f"Not this time: {ranked[0].engine} was the cheapest ({costs})."

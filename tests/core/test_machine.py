@@ -8,10 +8,10 @@ import pytest
 
 from helpers.core import machine
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_describe_reports_every_figure_with_a_source():
+def test_describe_reports_every_fact_with_a_source():
     here = machine.describe()
     for label, value, source in here.rows():
         assert value is not None and source, label
@@ -30,7 +30,7 @@ def test_describe_renders_as_a_table_and_a_summary():
 
 @pytest.mark.skipif(not shutil.which("taskset"), reason="needs taskset (util-linux)")
 def test_usable_cpus_is_one_when_pinned_to_one_core():
-    code = "from helpers import machine; print(machine.describe().usable_cpus.value)"
+    code = "from helpers.core import machine; print(machine.describe().usable_cpus.value)"
     out = subprocess.run(["taskset", "-c", "0", sys.executable, "-c", code], cwd=ROOT,
                          capture_output=True, text=True, check=True).stdout
     assert out.strip() == "1"
@@ -122,7 +122,7 @@ def fake_cpus(monkeypatch, *, process: int, mask: int) -> None:
 @HAS_AFFINITY
 def test_on_3_13_the_usable_count_comes_from_process_cpu_count(monkeypatch, tmp_path):
     fake_cpus(monkeypatch, process=3, mask=4)   # the fallback would say 4
-    assert machine.usable_cpus(tmp_path) == machine.Figure(3, "os.process_cpu_count()")
+    assert machine.usable_cpus(tmp_path) == machine.Fact(3, "os.process_cpu_count()")
 
 
 @ON_313
@@ -155,7 +155,7 @@ def test_on_3_13_a_larger_override_cannot_widen_the_affinity_mask(monkeypatch, t
 @ON_313
 @pytest.mark.skipif(not shutil.which("taskset"), reason="needs taskset (util-linux)")
 def test_on_3_13_pinned_to_one_core_with_python_cpu_count_8_one_cpu_is_usable():
-    code = "from helpers import machine; u = machine.describe().usable_cpus; print(u.value); print(u.source)"
+    code = "from helpers.core import machine; u = machine.describe().usable_cpus; print(u.value); print(u.source)"
     env = {**os.environ, "PYTHON_CPU_COUNT": "8"}
     out = subprocess.run(["taskset", "-c", "0", sys.executable, "-c", code], cwd=ROOT, env=env,
                          capture_output=True, text=True, check=True).stdout.splitlines()
@@ -175,4 +175,4 @@ def test_on_3_13_an_override_is_named_in_the_source(monkeypatch, tmp_path):
 def test_before_3_13_the_usable_count_comes_from_the_affinity_mask(tmp_path):
     assert not hasattr(os, "process_cpu_count")
     figure = machine.usable_cpus(tmp_path)
-    assert figure == machine.Figure(len(os.sched_getaffinity(0)), "os.sched_getaffinity(0)")
+    assert figure == machine.Fact(len(os.sched_getaffinity(0)), "os.sched_getaffinity(0)")

@@ -1,11 +1,11 @@
 import time
 
-from helpers.core import machine, style as plots, panel as widgets
-from helpers.nb00_start_here import first_look
+from helpers.core import machine, panel
+from helpers.nb00_start_here import figures, first_look
 
 
 def make_panel(**kwargs):
-    return widgets.compare_panel(first_look.compare, plots.comparison, first_look.compare_verdict, **kwargs)
+    return panel.compare_panel(first_look.compare, figures.comparison, first_look.compare_verdict, **kwargs)
 
 
 def test_slider_reaches_twice_the_usable_cpus_or_eight():
@@ -67,7 +67,7 @@ def test_default_panel_rerun_is_quick():
 
 
 def test_progress_bar_callback_moves_the_bar(capsys):
-    update = widgets.progress_bar("measuring")
+    update = panel.progress_bar("measuring")
     update(3, 4)
     assert (update.bar.value, update.bar.max, update.bar.bar_style) == (3, 4, "")
     update(4, 4)

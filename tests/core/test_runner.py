@@ -12,7 +12,7 @@ import pytest
 
 from helpers.core import runner
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 METHODS = [m for m in ("fork", "forkserver", "spawn") if m in __import__("multiprocessing").get_all_start_methods()]
 
 
@@ -161,7 +161,7 @@ def test_an_error_in_a_task_reaches_the_caller_and_the_pool_is_cleaned_up():
 
 def test_a_real_sigint_during_a_run_leaves_no_child_process():
     script = (
-        "from helpers import runner\n"
+        "from helpers.core import runner\n"
         "print('started', flush=True)\n"
         "try:\n"
         "    runner.run('cpu', backend='processes', workers=2, tasks=3000, units=1.0)\n"

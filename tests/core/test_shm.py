@@ -12,7 +12,7 @@ import pytest
 
 from helpers.core import shm
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 ON_313 = pytest.mark.skipif(sys.version_info < (3, 13),
                             reason="SharedMemory(track=False) exists from Python 3.13")
 BEFORE_313 = pytest.mark.skipif(sys.version_info >= (3, 13), reason="the fallback: from Python "
@@ -103,7 +103,7 @@ def test_on_3_13_a_process_with_its_own_tracker_attaches_without_unlinking(tmp_p
     done = run_python("""
         import subprocess, sys
         from helpers.core import shm
-        attach = "import attacher, sys; from helpers import shm; attacher.double(shm.Segment(sys.argv[1], (4,), '<f8'))"
+        attach = "import attacher, sys; from helpers.core import shm; attacher.double(shm.Segment(sys.argv[1], (4,), '<f8'))"
         with shm.shared_array(4) as shared:
             shared.array[:] = 1
             outsider = subprocess.run([sys.executable, "-c", attach, shared.segment.name],

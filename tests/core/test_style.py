@@ -1,7 +1,7 @@
 import pytest
 from matplotlib.figure import Figure
 
-from helpers.core import style as plots, runner
+from helpers.core import runner, style
 
 
 @pytest.fixture(scope="module")
@@ -10,7 +10,7 @@ def sweep():
 
 
 def test_speedup_plot_has_both_backends_the_ideal_and_the_usable_mark(sweep):
-    figure = plots.speedup(sweep)
+    figure = style.speedup(sweep)
     assert isinstance(figure, Figure)
     ax = figure.axes[0]
     labels = [text.get_text() for text in ax.get_legend().get_texts()]
@@ -21,13 +21,13 @@ def test_speedup_plot_has_both_backends_the_ideal_and_the_usable_mark(sweep):
 
 
 def test_speedups_draws_one_panel_per_sweep(sweep):
-    figure = plots.speedups([sweep, sweep])
+    figure = style.speedups([sweep, sweep])
     assert len(figure.axes) == 2
 
 
 def test_timeline_has_one_row_per_worker_and_one_bar_per_task():
     result = runner.run("io", backend="threads", workers=3, tasks=7, units=0.2)
-    figure = plots.timeline(result)
+    figure = style.timeline(result)
     ax = figure.axes[0]
     bars = sum(len(collection.get_paths()) for collection in ax.collections)
     assert bars == 7
@@ -37,10 +37,10 @@ def test_timeline_has_one_row_per_worker_and_one_bar_per_task():
 
 def test_timelines_share_one_time_axis():
     results = [runner.run("io", backend=b, workers=2, tasks=4, units=0.2) for b in ("threads", "processes")]
-    figure = plots.timelines(results, usable_cpus=2)
+    figure = style.timelines(results, usable_cpus=2)
     assert len(figure.axes) == 2
     assert figure.axes[0].get_xlim() == figure.axes[1].get_xlim()
 
 
 def test_to_png_gives_png_bytes(sweep):
-    assert plots.to_png(plots.speedup(sweep)).startswith(b"\x89PNG")
+    assert style.to_png(style.speedup(sweep)).startswith(b"\x89PNG")

@@ -3,8 +3,8 @@ import sys
 
 import pytest
 
-from helpers.core import style as plots, runner
-from helpers.nb01_gil import gil
+from helpers.core import runner
+from helpers.nb01_gil import figures, gil
 from helpers.core.runner import Span
 
 
@@ -54,7 +54,7 @@ def test_switching_restores_the_interval_and_measures_each_one():
     assert set(result.run_lengths) == {0.001, 0.01}
     assert all(result.run_lengths[i] for i in (0.001, 0.01))
     assert "interval is back at" in gil.switching_verdict(result)
-    assert plots.switching(result).axes
+    assert figures.switching(result).axes
 
 
 def test_switch_interval_is_restored_on_interrupt():
@@ -75,7 +75,7 @@ def test_convoy_measures_each_case_and_stops_its_hogs(backend):
     assert all(len(v) >= 5 for v in result.latencies.values())
     assert result.p99((backend, 1)) >= result.median((backend, 1)) > 0
     assert "Median round trip: alone" in gil.convoy_verdict(result)
-    assert len(plots.convoy(result).axes) == 1
+    assert len(figures.convoy(result).axes) == 1
 
 
 def test_convoy_hogs_are_stopped_after_an_error_inside():

@@ -3,8 +3,8 @@ import sys
 
 import pytest
 
-from helpers.core import style as plots
-from helpers.nb02_process_cost import spawning
+from helpers.core import runner, text
+from helpers.nb02_process_cost import figures, spawning
 
 
 @pytest.fixture(autouse=True)
@@ -17,7 +17,7 @@ def test_start_costs_cover_every_method_and_a_thread():
     assert set(costs.process) == set(costs.pool) == set(spawning.methods())
     assert all(len(v) == 2 and min(v) > 0 for v in costs.process.values())
     assert "Cheapest here" in spawning.start_verdict(costs)
-    assert len(plots.start_costs(costs).axes) == 2
+    assert len(figures.start_costs(costs).axes) == 2
     with pytest.raises(ValueError, match="repeats"):
         spawning.start_costs(repeats=0)
 
@@ -36,8 +36,8 @@ def test_transfer_sizes_grow_tenfold_and_respect_the_cap():
     result = spawning.transfer(largest=100_000, repeats=1)
     assert set(result.seconds) == {"processes", "threads"}
     assert all(len(v) == 3 for v in result.seconds.values())
-    assert spawning.size_label(100_000_000) == "100 MB"
-    assert plots.transfer(result).axes
+    assert text.size(100_000_000) == "100 MB"
+    assert figures.transfer(result).axes
 
 
 def test_granularity_finds_break_even_by_interpolation():
@@ -49,8 +49,8 @@ def test_granularity_finds_break_even_by_interpolation():
 
 
 def test_automatic_chunksize_matches_multiprocessing_pool():
-    assert spawning.automatic_chunksize(10_000, 2) == 1250
-    assert spawning.automatic_chunksize(10, 4) == 1
+    assert runner.automatic_chunksize(10_000, 2) == 1250
+    assert runner.automatic_chunksize(10, 4) == 1
     with pytest.raises(ValueError, match="chunksize must be from 1 to 10"):
         spawning.map_seconds(10, 0, 2)
 
@@ -61,7 +61,7 @@ def test_pool_reuse_and_memory_footprint_shapes():
     memory = spawning.footprint(counts=(1, 2))
     assert set(memory.uss) == {"threads", *spawning.methods()}
     assert all(len(v) == 2 for v in memory.uss.values())
-    assert plots.footprint(memory).axes
+    assert figures.footprint(memory).axes
 
 
 def test_killing_stops_everything_it_starts():
@@ -104,7 +104,7 @@ def test_trial_rejects_bad_input(kwargs, message):
 def test_trial_and_exercise_checks():
     result = spawning.trial(workers=2, payload_kb=1, task_ms=1)
     assert set(result.seconds) == {"sequential", "threads", "processes"}
-    assert plots.trial(result).axes
+    assert figures.trial(result).axes
     assert spawning.check_chunksize(None).startswith("Not yet")
     assert spawning.check_chunksize(10).startswith("Not yet: chunksize 10 sends")
     costs = spawning.StartCosts(2, {"fork": (0.002,), "spawn": (0.05,)}, {}, (0.0001,))

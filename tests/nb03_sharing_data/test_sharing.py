@@ -11,10 +11,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from helpers.core import style as plots, runner, shm
-from helpers.nb03_sharing_data import sharing
+from helpers.core import runner, shm
+from helpers.nb03_sharing_data import figures, sharing
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def segments() -> set[str]:
@@ -138,7 +138,7 @@ def test_threads_fill_the_callers_own_objects():
                                    "list, 1 thread", "list, 2 threads"}
     assert all(len(v) == 2 and min(v) > 0 for v in result.seconds.values())
     assert "nothing was copied" in sharing.in_place_verdict(result)
-    assert plots.in_place(result).axes
+    assert figures.in_place(result).axes
 
 
 def test_every_channel_delivers_and_leaves_nothing_behind():
@@ -149,7 +149,7 @@ def test_every_channel_delivers_and_leaves_nothing_behind():
     assert result.memcpy > 0
     assert "bare os.pipe" in sharing.message_passing_verdict(result)
     assert "copies warm memory" in sharing.crossover_verdict(result)
-    assert len(plots.message_passing(result).axes) == 2 and plots.crossover(result).axes
+    assert len(figures.message_passing(result).axes) == 2 and figures.crossover(result).axes
 
 
 @pytest.mark.parametrize("channel", sharing.CHANNELS)
@@ -171,7 +171,7 @@ def test_locked_and_private_state_is_exact():
         if run.label != "Value, no lock":
             assert run.correct, run
     assert "Fastest" in sharing.state_verdict(runs)
-    assert plots.shared_state(runs).axes
+    assert figures.shared_state(runs).axes
 
 
 def test_the_worked_job_gives_equal_results_every_way():
@@ -179,7 +179,7 @@ def test_the_worked_job_gives_equal_results_every_way():
     assert [r.method for r in result.runs] == list(sharing.JOB_METHODS)
     assert all(r.seconds > 0 for r in result.runs)
     assert "Every result equalled" in sharing.job_verdict(result)
-    assert len(plots.job(result).axes) == 2
+    assert len(figures.job(result).axes) == 2
     trial = sharing.job_trial("threads on NumPy", 2, 2)
     assert [r.method for r in trial.runs] == ["sequential", "threads on NumPy"]
 
@@ -193,7 +193,7 @@ def test_sentinels_finish_the_work_and_empty_stops_early():
     assert not wrong.complete and sum(wrong.handled) + wrong.left_behind == 50
     assert "With sentinels: 50 of 50" in sharing.pipeline_verdict(right, wrong)
     assert "quit while the producer was still working" in sharing.pipeline_verdict(right, wrong)
-    assert plots.pipeline(right, wrong).axes
+    assert figures.pipeline(right, wrong).axes
 
 
 def test_the_empty_verdict_admits_a_run_where_the_race_did_not_show():

@@ -1,9 +1,7 @@
 """Notebook 04's experiments: shapes, correctness of the fixes, bounded demos, bad input."""
 
 import pytest
-
-from helpers.core import style as plots
-from helpers.nb04_races import races
+from helpers.nb04_races import figures, races
 from helpers.nb01_gil.gil import switch_interval
 
 
@@ -25,7 +23,7 @@ def test_the_racy_deposit_loses_updates_and_the_locked_one_does_not():
     with switch_interval(races.DEMO_INTERVAL):
         locked = races.bank(4, 50_000, 2, races.locked_deposit)
     assert locked.lost == (0, 0)
-    assert len(plots.lost_updates([racy, locked]).axes) == 2
+    assert len(figures.lost_updates([racy, locked]).axes) == 2
 
 
 def test_trace_finds_a_stale_write_or_says_none():
@@ -41,7 +39,7 @@ def test_every_fix_is_exact():
     assert [r.label for r in results][0] == "no fix (racy)"
     assert all(r.correct for r in results[1:])
     assert "Exact:" in races.fixes_verdict(results, 200_000)
-    assert plots.fixes(results).axes
+    assert figures.fixes(results).axes
 
 
 def test_processes_with_the_lock_or_sharing_nothing_are_exact():
@@ -86,7 +84,7 @@ def test_panel_trial_and_exercise_checker():
     result = races.trial(threads=2, deposits=20_000, fixed=True)
     assert result.tally.lost == (0,) * 5
     assert "Locked deposits" in races.trial_verdict(result)
-    assert plots.race_trial(result).axes
+    assert figures.race_trial(result).axes
     assert races.check_fix(races.racy_deposit).startswith("Not yet: write your own")
     assert races.check_fix(lambda account: races.racy_deposit(account)).startswith("Not yet")
     assert races.check_fix(races.locked_deposit).startswith("Right")

@@ -5,8 +5,8 @@ from contextlib import contextmanager
 import numpy as np
 import pytest
 
-from helpers.core import machine, style as plots, runner, shm, panel as widgets
-from helpers.nb05_case_studies import images
+from helpers.core import machine, runner, shm
+from helpers.nb05_case_studies import figures, images, panels
 
 
 @pytest.fixture(autouse=True)
@@ -138,9 +138,9 @@ def test_verdict_on_one_usable_cpu_and_on_ties():
 
 def test_figures_have_what_they_promise():
     result = images.tiled(size=48, workers=2, repeats=1, ways=("sequential", "threads"))
-    pair = plots.image_before_after(result)
+    pair = figures.image_before_after(result)
     assert len(pair.axes) == 2 and "before" in pair.axes[0].get_title()
-    bars = plots.image_times(result)
+    bars = figures.image_times(result)
     assert len(bars.axes) == 2
     assert all("ms" in ax.get_ylabel() for ax in bars.axes)
 
@@ -166,7 +166,7 @@ def test_blur_checker_judges_honestly():
 
 
 def test_panel_runs_one_way_and_reports_bad_values():
-    panel = widgets.image_panel()
+    panel = panels.image_panel()
     assert set(panel.controls) == {"kernel", "way", "workers", "size"}
     panel.controls["kernel"].value = "numpy"
     panel.controls["way"].value = "threads"

@@ -5,8 +5,8 @@ import tempfile
 
 import pytest
 
-from helpers.core import machine, style as plots
-from helpers.nb05_case_studies import records
+from helpers.core import machine, runner
+from helpers.nb05_case_studies import figures, records
 
 
 @pytest.fixture(autouse=True)
@@ -52,13 +52,13 @@ def test_chunking_measures_every_way_and_agrees():
     result = records.chunking(records=120, chunksizes=[1, 8, 120], workers=2, repeats=1)
     assert result.chunksizes == [1, 8, 120]
     assert result.messages(1) == 120 and result.messages(8) == 15 and result.messages(120) == 1
-    assert result.automatic == records.automatic_chunksize(120, 2) == 15
+    assert result.automatic == runner.automatic_chunksize(120, 2) == 15
     assert result.sequential > 0 and result.threads > 0 and all(s > 0 for s in result.seconds.values())
     assert result.summary["sessions"] == 120
     assert result.best in result.seconds
     text = records.chunking_verdict(result)
     assert text.startswith("On this machine") and f"best chunksize was {result.best:,}" in text
-    figure = plots.record_chunking(result)
+    figure = figures.record_chunking(result)
     assert figure.axes[0].get_xscale() == "log"
 
 
@@ -137,9 +137,9 @@ BAD_INPUT_CASES = [
                  r"seed must be an integer", id="records-set-seed-float"),
     pytest.param(lambda: records.write_logs("/nonexistent-lab-folder"),
                  r"folder must be an existing directory", id="records-write-no-folder"),
-    pytest.param(lambda: records.automatic_chunksize(0, 2), r"tasks must be an integer from 1",
+    pytest.param(lambda: runner.automatic_chunksize(0, 2, records.MAX_RECORDS), r"tasks must be an integer from 1",
                  id="records-auto-tasks-0"),
-    pytest.param(lambda: records.automatic_chunksize(10, 0), r"workers for processes must be an integer",
+    pytest.param(lambda: runner.automatic_chunksize(10, 0, records.MAX_RECORDS), r"workers for processes must be an integer",
                  id="records-auto-workers-0"),
     pytest.param(lambda: records.check_chunksize(10, records=0), r"records must be an integer from 1",
                  id="records-check-records-0"),

@@ -4,8 +4,8 @@ import time
 import pytest
 from matplotlib.figure import Figure
 
-from helpers.core import style as plots, runner, panel as widgets
-from helpers.nb05_case_studies import responsive
+from helpers.core import runner
+from helpers.nb05_case_studies import figures, panels, responsive
 
 
 @pytest.fixture(autouse=True)
@@ -69,7 +69,7 @@ def test_a_cancelled_job_stops_early_and_leaves_nothing(mode):
 
 
 def test_panel_thread_mode_moves_the_bar_and_finishes():
-    panel = widgets.responsive_panel(seconds=0.2, mode="background thread")
+    panel = panels.responsive_panel(seconds=0.2, mode="background thread")
     panel.start_button.click()
     assert panel.start_button.disabled and not panel.cancel_button.disabled
     panel.slider.value = 7  # the kernel hears it while the thread computes
@@ -82,7 +82,7 @@ def test_panel_thread_mode_moves_the_bar_and_finishes():
 
 
 def test_panel_process_mode_cancels_by_terminating_the_child():
-    panel = widgets.responsive_panel(seconds=5.0, mode="process")
+    panel = panels.responsive_panel(seconds=5.0, mode="process")
     panel.start_button.click()
     time.sleep(0.3)
     panel.cancel_button.click()
@@ -92,7 +92,7 @@ def test_panel_process_mode_cancels_by_terminating_the_child():
 
 
 def test_panel_main_thread_mode_blocks_the_click_and_cannot_be_cancelled():
-    panel = widgets.responsive_panel(seconds=0.2, mode="main thread")
+    panel = panels.responsive_panel(seconds=0.2, mode="main thread")
     panel.start_button.click()  # returns only when the computation is over
     assert panel.progress.value == panel.progress.max
     assert panel.status.value.startswith("done")
@@ -102,7 +102,7 @@ def test_panel_main_thread_mode_blocks_the_click_and_cannot_be_cancelled():
 
 
 def test_closing_a_running_panel_stops_its_computation():
-    panel = widgets.responsive_panel(seconds=5.0, mode="background thread")
+    panel = panels.responsive_panel(seconds=5.0, mode="background thread")
     panel.start()
     time.sleep(0.1)
     panel.close()
@@ -125,8 +125,8 @@ def _fake_results():
 
 def test_figures_and_verdicts_from_results():
     delays, cancels = _fake_results()
-    assert isinstance(plots.event_delays(delays), Figure)
-    assert isinstance(plots.cancel_times(cancels), Figure)
+    assert isinstance(figures.event_delays(delays), Figure)
+    assert isinstance(figures.cancel_times(cancels), Figure)
     assert "could not be cancelled" in responsive.cancelling_verdict(cancels)
     one_cpu = responsive.Responsiveness(delays.runs, 0.01, 0.005, "forkserver", 1)
     assert "1 usable CPU" in responsive.responsiveness_verdict(one_cpu)
@@ -150,8 +150,8 @@ BAD_INPUT_CASES = [
     pytest.param(lambda: responsive.crunch(2.5), r"iterations must be an integer from 1", id="crunch-float"),
     pytest.param(lambda: responsive.crunch(0), r"iterations must be an integer from 1", id="crunch-0"),
     pytest.param(lambda: responsive.crunch(10, steps=-1), r"steps must be an integer from 1", id="crunch-steps"),
-    pytest.param(lambda: widgets.responsive_panel(seconds=0), ALLOWED_SECONDS, id="panel-0s"),
-    pytest.param(lambda: widgets.responsive_panel(mode="gpu"), r"allowed: main thread, background thread, process",
+    pytest.param(lambda: panels.responsive_panel(seconds=0), ALLOWED_SECONDS, id="panel-0s"),
+    pytest.param(lambda: panels.responsive_panel(mode="gpu"), r"allowed: main thread, background thread, process",
                  id="panel-mode"),
 ]
 

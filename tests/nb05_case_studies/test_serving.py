@@ -5,9 +5,7 @@ import socket
 import threading
 
 import pytest
-
-from helpers.core import style as plots
-from helpers.nb05_case_studies import serving
+from helpers.nb05_case_studies import figures, serving
 
 
 @pytest.fixture(autouse=True)
@@ -89,7 +87,7 @@ def test_compare_runs_every_pair_reports_progress_and_draws():
     assert result.kinds("cpu") == list(serving.KINDS)
     text = serving.verdict(result)
     assert "io" in text and "cpu" in text and "On this machine" in text
-    figure = plots.web_server(result)
+    figure = figures.web_server(result)
     assert len(figure.axes) == 4
 
 

@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from helpers.core import machine, style as plots, workloads
-from helpers.nb06_choosing import advisor
+from helpers.core import machine, workloads
+from helpers.nb06_choosing import advisor, figures, panels
 
 USABLE = machine.usable_cpus().value
 
@@ -178,8 +178,8 @@ def test_the_figure_draws_advice_and_problems():
     result = advisor.Advice("f", 8, 2, True, "processes", call_seconds=0.01, cpu_share=1.0,
                             gil_held_share=0.9, argument_bytes=40, result_bytes=20,
                             speedups={"threads": {2: 1.0, 4: 1.0}, "processes": {2: 1.9, 4: 1.9}})
-    assert plots.advice(result).axes
-    assert plots.advice(advisor.Advice("f", 1, 2, True, None, problem="it raised")).axes
+    assert figures.advice(result).axes
+    assert figures.advice(advisor.Advice("f", 1, 2, True, None, problem="it raised")).axes
 
 
 def test_exercise_checker(module_file):
@@ -230,9 +230,8 @@ BAD_INPUT_CASES = [
 
 
 def test_panel_shows_the_advice():
-    from helpers.core import panel as widgets
 
-    panel = widgets.advisor_panel("io")
+    panel = panels.advisor_panel("io")
     panel.controls["units"].value = 0.5
     panel.start()
     panel.wait(60)

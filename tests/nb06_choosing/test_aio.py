@@ -56,7 +56,7 @@ def _fake(threads_wall: float, tasks_wall: float, usable: int = 2, task_uss: flo
 def test_verdict_follows_the_numbers():
     text = aio.compare_verdict(_fake(0.2, 0.05))
     assert "asyncio got 4.0× the throughput of threads" in text
-    assert "each pending task 1.1 KiB" in text and "10.7× more" in text
+    assert "each pending task 1.15 kB" in text and "10.7× more" in text
     assert "the two were about the same" in aio.compare_verdict(_fake(0.052, 0.05))
     assert "less throughput than threads" in aio.compare_verdict(_fake(0.05, 0.1))
     assert "1 CPU" in aio.compare_verdict(_fake(0.2, 0.05, usable=1))

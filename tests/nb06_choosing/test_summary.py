@@ -6,9 +6,8 @@ from pathlib import Path
 
 import pytest
 from matplotlib.figure import Figure
-
-from helpers.core import style as plots
-from helpers.nb06_choosing import summary
+from helpers.core import style
+from helpers.nb06_choosing import figures, summary
 from helpers.nb06_choosing.summary import Quantity, Summary
 
 
@@ -81,7 +80,7 @@ def test_measure_shapes_units_and_sources(measured, no_leftovers):
 
 def test_measured_figures_draw_and_read(measured, tmp_path, no_leftovers):
     result, _ = measured
-    for draw in (plots.infographic, plots.decision_guide):
+    for draw in (figures.infographic, figures.decision_guide):
         figure = draw(result)
         assert isinstance(figure, Figure)
         assert tuple(figure.get_size_inches() * figure.dpi) == (1600, 1000)
@@ -90,7 +89,7 @@ def test_measured_figures_draw_and_read(measured, tmp_path, no_leftovers):
 
 def test_infographic_is_1600_by_1000_and_quotes_headlines():
     s = fake()
-    figure = plots.infographic(s)
+    figure = figures.infographic(s)
     assert figure.dpi == 100 and tuple(figure.get_size_inches()) == (16, 10)
     shown = " ".join(t.get_text() for t in figure.findobj(lambda a: hasattr(a, "get_text")))
     for line in summary.headlines(s).values():
@@ -104,7 +103,7 @@ def test_guide_quotes_the_numbers():
     for quoted in ("15.3×", "3.6×", "7.4 ms", "17.6 MiB", "3.4×", "9,876 MB/s", "1,234 MB/s",
                    "47 µs", "123,456", "of 200,000", "13 KiB"):
         assert quoted in text, quoted
-    figure = plots.decision_guide(s)
+    figure = figures.decision_guide(s)
     drawn = " ".join(t.get_text().replace("\n", " ") for t in figure.axes[0].texts)
     for quoted in ("15.3×", "3.6×", "9,876 MB/s", "123,456"):
         assert quoted in drawn, quoted
@@ -143,7 +142,7 @@ def test_quote_formats_per_unit():
 def test_save_png_writes_a_1600_by_1000_png(tmp_path):
     from PIL import Image
 
-    written = plots.save_png(plots.infographic(fake()), tmp_path / "mine.png")
+    written = style.save_png(figures.infographic(fake()), tmp_path / "mine.png")
     assert written == (tmp_path / "mine.png").resolve() and written.exists()
     assert written.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     with Image.open(written) as image:
@@ -156,15 +155,15 @@ def test_speedup_workers_follow_usable_cpus():
 
 
 BAD_INPUT_CASES = [
-    pytest.param(lambda: plots.save_png("not a figure", "/tmp/x.png"), "matplotlib Figure",
+    pytest.param(lambda: style.save_png("not a figure", "/tmp/x.png"), "matplotlib Figure",
                  id="save_png-figure"),
-    pytest.param(lambda: plots.save_png(Figure(), "/tmp/x.jpg"), "ending in .png", id="save_png-suffix"),
-    pytest.param(lambda: plots.save_png(Figure(), ""), "ending in .png", id="save_png-empty"),
-    pytest.param(lambda: plots.save_png(Figure(), 2.5), "ending in .png", id="save_png-number"),
-    pytest.param(lambda: plots.save_png(Figure(), True), "ending in .png", id="save_png-bool"),
-    pytest.param(lambda: plots.save_png(Figure(), "/no/such/folder/x.png"), "existing folder",
+    pytest.param(lambda: style.save_png(Figure(), "/tmp/x.jpg"), "ending in .png", id="save_png-suffix"),
+    pytest.param(lambda: style.save_png(Figure(), ""), "ending in .png", id="save_png-empty"),
+    pytest.param(lambda: style.save_png(Figure(), 2.5), "ending in .png", id="save_png-number"),
+    pytest.param(lambda: style.save_png(Figure(), True), "ending in .png", id="save_png-bool"),
+    pytest.param(lambda: style.save_png(Figure(), "/no/such/folder/x.png"), "existing folder",
                  id="save_png-missing-folder"),
-    pytest.param(lambda: plots.save_png(Figure(), Path("/etc/hostname/x.png")), "existing folder",
+    pytest.param(lambda: style.save_png(Figure(), Path("/etc/hostname/x.png")), "existing folder",
                  id="save_png-folder-is-a-file"),
     pytest.param(lambda: summary.measure(progress=5), "progress must be", id="measure-progress"),
     pytest.param(lambda: summary.speedup_workers(0), "usable_cpus must be an integer",
@@ -185,4 +184,4 @@ def test_save_png_rejects_a_folder(tmp_path):
     folder = tmp_path / "looks.png"
     folder.mkdir()
     with pytest.raises(ValueError, match="not a folder"):
-        plots.save_png(Figure(), folder)
+        style.save_png(Figure(), folder)

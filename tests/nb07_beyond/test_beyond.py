@@ -11,8 +11,8 @@ import time
 import psutil
 import pytest
 
-from helpers.core import style as plots, probe, runner, shm, panel as widgets, workloads
-from helpers.nb07_beyond import beyond
+from helpers.core import probe, runner, shm, workloads
+from helpers.nb07_beyond import beyond, figures, panels
 
 
 def _interrupt_after(seconds: float) -> threading.Timer:
@@ -155,7 +155,7 @@ def test_compare_engines_shape_progress_and_verdicts(no_leftovers):
     assert all(f"{name}: started in" in text for name in beyond.ENGINES)
     assert "Per task" in text
     assert "joblib handed out an empty task" in beyond.joblib_verdict(result)
-    plots.engines(result)
+    figures.engines(result)
     rows = beyond.choices(result, [beyond.subinterpreters(), beyond.free_threading()])
     assert [row.option for row in rows] == ["threads", "processes", "asyncio", "subinterpreters",
                                             "free-threading", "joblib", "Dask"]
@@ -205,7 +205,7 @@ def test_subinterpreters_share_the_tasks_and_close_every_interpreter(no_leftover
     assert len(fake.made) == 2 and all(i.closed for i in fake.made)
     assert sum(i.runs for i in fake.made) == 2 + 5  # one set-up each, then the five tasks
     assert "subinterpreters" in beyond.beyond_verdict(result)
-    plots.beyond_gil([result])
+    figures.beyond_gil([result])
 
 
 def test_a_failing_subinterpreter_is_reported_and_closed(no_leftovers):
@@ -242,7 +242,7 @@ def test_free_threading_runs_threads_where_offered_and_explains_where_not(no_lef
     missing = beyond.free_threading(offered=lambda: (False, "built with the GIL"))
     assert not missing.available and "×" not in beyond.beyond_verdict(missing)
     assert "not here: built with the GIL" in beyond._beyond_cost(missing)
-    plots.beyond_gil([result, missing])
+    figures.beyond_gil([result, missing])
 
 
 # --- exercises and the panel -----------------------------------------------------------------------
@@ -271,7 +271,7 @@ def test_check_cheapest():
 
 
 def test_engines_panel_runs_one_engine(no_leftovers):
-    panel = widgets.engines_panel("lab threads")
+    panel = panels.engines_panel("lab threads")
     panel.controls["kind"].value, panel.controls["tasks"].value = "io", 4
     panel.start()
     panel.wait(60)
@@ -311,7 +311,7 @@ BAD_INPUT_CASES = [
                  "workers must be an integer from 1", id="run-on-workers"),
     pytest.param(lambda: runner.run_on(None, "io", workers=1, name="", tasks=1),
                  "name must be a non-empty string", id="run-on-name"),
-    pytest.param(lambda: widgets.engines_panel("spark"), "allowed: lab threads", id="engines-panel"),
+    pytest.param(lambda: panels.engines_panel("spark"), "allowed: lab threads", id="engines-panel"),
 ]
 
 

@@ -1,0 +1,32 @@
+"""One formatter per unit, so every verdict and figure writes a time or a size the same way."""
+from __future__ import annotations
+
+BINARY_UNITS = (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10))
+DECIMAL_UNITS = (("GB", 10**9), ("MB", 10**6), ("kB", 10**3))
+
+
+def ms(seconds: float) -> str:
+    """0.0042 → '4.2 ms', 0.0123 → '12 ms', 1.5 → '1,500 ms': whole ms from 10 up, two digits below."""
+    milliseconds = seconds * 1000
+    return f"{milliseconds:,.0f} ms" if milliseconds >= 10 else f"{milliseconds:.2g} ms"
+
+
+def us(seconds: float) -> str:
+    """0.000042 → '42 µs': for costs too small to read in milliseconds."""
+    return f"{seconds * 1e6:,.0f} µs"
+
+
+def size(nbytes: float) -> str:
+    """4096 → '4 KiB', 1.5 * 2**20 → '1.5 MiB', 10**8 → '100 MB', 1234 → '1.23 kB'.
+
+    A size chosen in binary units (a whole number of tenths of one) is named in them; any
+    other size, such as the decimal sizes notebook 02 sends, in decimal units.
+    """
+    nbytes = round(nbytes)
+    for unit, scale in BINARY_UNITS:
+        if nbytes >= scale and nbytes * 10 % scale == 0:
+            return f"{nbytes / scale:g} {unit}"
+    for unit, scale in DECIMAL_UNITS:
+        if nbytes >= scale:
+            return f"{nbytes / scale:.3g} {unit}"
+    return f"{nbytes} B"

@@ -1,0 +1,22 @@
+import pytest
+
+from helpers.core import text
+
+
+@pytest.mark.parametrize("nbytes, written", [
+    (1, "1 B"), (1000, "1 kB"), (4096, "4 KiB"), (1.5 * 2**20, "1.5 MiB"), (64 * 2**20, "64 MiB"),
+    (100_000_000, "100 MB"), (1234, "1.23 kB"), (3 * 2**30, "3 GiB"),
+])
+def test_a_size_is_named_in_the_units_it_was_chosen_in(nbytes, written):
+    assert text.size(nbytes) == written
+
+
+@pytest.mark.parametrize("seconds, written", [
+    (0.0042, "4.2 ms"), (0.00042, "0.42 ms"), (0.0123, "12 ms"), (1.5, "1,500 ms"),
+])
+def test_milliseconds_are_whole_from_ten_up_and_two_digits_below(seconds, written):
+    assert text.ms(seconds) == written
+
+
+def test_microseconds_for_costs_too_small_for_milliseconds():
+    assert text.us(0.000042) == "42 µs"

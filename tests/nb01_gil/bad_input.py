@@ -1,0 +1,50 @@
+"""Bad input to notebook 01's experiments and panels."""
+from refusals import BAD_COUNTS, HUGE, KINDS, WORKERS, each, enter, panel_cases
+
+from helpers.nb01_gil import gil, panels
+
+timeline_panel, convoy_panel = panels.timeline_panel, panels.convoy_panel
+
+CASES = [
+    *each("gil.scaling kinds", (["gpu"], ["io", "gpu"]), lambda v: gil.scaling(kinds=v, repeats=1), KINDS),
+    *each("gil.scaling repeats", (0, HUGE, 2.5), lambda v: gil.scaling(kinds=["io"], repeats=v),
+          "repeats must be a positive integer, at most"),
+    *each("gil.timeline kind", ("io", "gpu"), gil.timeline, "cpu or gil_free"),
+    *each("gil.timeline backend", ("sequential", "gpu"), lambda v: gil.timeline(backend=v), "threads or processes"),
+    *each("gil.timeline workers", BAD_COUNTS, lambda v: gil.timeline(workers=v), WORKERS),
+    *each("gil.timeline processes workers", (HUGE,), lambda v: gil.timeline(workers=v, backend="processes"), WORKERS),
+    *each("gil.timeline seconds_per_worker", (0, -1, 60), lambda v: gil.timeline(seconds_per_worker=v),
+          "between 0.001 and 5"),
+    *each("gil.switch_interval", (0, -1, 5), lambda v: enter(gil.switch_interval(v)), "between 0.00001 and 1 s"),
+    *each("gil.switching intervals", ([0], [0.001, 5]), lambda v: gil.switching(intervals=v), "between 0.00001 and 1 s"),
+    *each("gil.convoy hogs", ((0,), (-1,), (HUGE,), (2.5,), (True,)),
+          lambda v: gil.convoy(hogs=v, backends=("threads",)), "hogs for threads must be from 1 to"),
+    *each("gil.convoy processes hogs", ((HUGE,),), lambda v: gil.convoy(hogs=v, backends=("processes",)),
+          "hogs for processes must be from 1 to"),
+    *each("gil.convoy backends", (("sequential",), ("gpu",)), lambda v: gil.convoy(hogs=(1,), backends=v),
+          "threads or processes"),
+    *each("gil.convoy pings", BAD_COUNTS, lambda v: gil.convoy(pings=v), "pings must be from 1 to 10000"),
+    *each("gil.convoy interval", (0, -1, 5), lambda v: gil.convoy(interval=v), "between 0.00001 and 1 s"),
+    *each("gil.convoy budget", (0, -1, 3600), lambda v: gil.convoy(budget=v), "more than 0 and at most 60 s"),
+    *each("gil.convoy_once hogs", (0, -1, HUGE, 2.5, True), lambda v: gil.convoy_once(hogs=v), "from 1 to"),
+    *each("gil.convoy_once interval_ms", (0, -1, 5000), lambda v: gil.convoy_once(interval_ms=v),
+          "between 0.00001 and 1 s"),
+    *each("gil.convoy_once backend", ("gpu",), lambda v: gil.convoy_once(backend=v), "threads or processes"),
+    *each("gil.mixed_jobs cpu_share", (-0.1, 1.5), lambda v: gil.mixed_jobs(v, 8), "between 0 and 1"),
+    *each("gil.mixed_jobs tasks", BAD_COUNTS, lambda v: gil.mixed_jobs(0.5, v), "from 1 to 100,000"),
+    *each("gil.mixed shares", ([-0.5], [0, 2]), lambda v: gil.mixed(shares=v, tasks=4, workers=2, repeats=1),
+          "between 0 and 1"),
+    *each("gil.mixed tasks", BAD_COUNTS, lambda v: gil.mixed(tasks=v, workers=2), "from 1 to 100,000"),
+    *each("gil.mixed workers", BAD_COUNTS, lambda v: gil.mixed(tasks=4, workers=v), WORKERS),
+    *each("gil.mixed repeats", (0, HUGE, 2.5), lambda v: gil.mixed(shares=(0,), tasks=4, workers=2, repeats=v),
+          "repeats must be a positive integer, at most"),
+    *each("gil.io_wall workers", BAD_COUNTS, lambda v: gil.io_wall(v, tasks=2), WORKERS),
+    *each("gil.io_wall tasks", (0, HUGE, 2.5), lambda v: gil.io_wall(2, tasks=v),
+          "tasks must be a positive integer, at most"),
+    *panel_cases("timeline", timeline_panel, "workers", (0, HUGE), WORKERS),
+    *panel_cases("timeline", timeline_panel, "kind", ("io", "gpu"), "cpu or gil_free"),
+    *panel_cases("timeline", timeline_panel, "backend", ("sequential",), "threads or processes"),
+    *panel_cases("convoy", convoy_panel, "hogs", (0, -1, HUGE), "hogs for threads must be from 1 to"),
+    *panel_cases("convoy", convoy_panel, "interval_ms", (0, 5000), "between 0.00001 and 1 s"),
+    *panel_cases("convoy", convoy_panel, "backend", ("gpu",), "threads or processes"),
+]

@@ -1,0 +1,50 @@
+"""Bad input to notebook 04's experiments and panel."""
+from refusals import BAD_COUNTS, HUGE, START_METHODS, each, panel_cases
+
+from helpers.nb04_races import panels, races
+
+race_panel = panels.race_panel
+
+CASES = [
+    *each("races.plain_counter threads", BAD_COUNTS, lambda v: races.plain_counter(threads=v),
+          "threads must be an integer from 1 to 64"),
+    *each("races.plain_counter increments", BAD_COUNTS, lambda v: races.plain_counter(increments=v),
+          "increments must be an integer from 1 to 2,000,000"),
+    *each("races.plain_counter trials", BAD_COUNTS, lambda v: races.plain_counter(trials=v), "trials must be from 1 to 200"),
+    *each("races.bank threads", BAD_COUNTS, lambda v: races.bank(threads=v), "threads must be an integer from 1 to 64"),
+    *each("races.bank deposits", BAD_COUNTS, lambda v: races.bank(deposits=v),
+          "increments must be an integer from 1 to 2,000,000"),
+    *each("races.bank trials", BAD_COUNTS, lambda v: races.bank(trials=v), "trials must be from 1 to 200"),
+    *each("races.bank_sweep thread_counts", ((0,), (-1,), (2, HUGE), (2.5,), (True,)),
+          lambda v: races.bank_sweep(thread_counts=v), "threads must be an integer from 1 to 64"),
+    *each("races.bank_sweep total", (0, -1, HUGE), lambda v: races.bank_sweep(thread_counts=(2,), total=v),
+          "increments must be an integer from 1 to 2,000,000"),
+    *each("races.bank_sweep trials", BAD_COUNTS, lambda v: races.bank_sweep(thread_counts=(2,), total=1000, trials=v),
+          "trials must be from 1 to 200"),
+    *each("races.bank_sweep interval", (0, -1, 5), lambda v: races.bank_sweep(interval=v), "between 0.00001 and 1 s"),
+    *each("races.trace deposits", BAD_COUNTS, races.trace, "increments must be an integer from 1 to 2,000,000"),
+    *each("races.fixes threads", BAD_COUNTS, lambda v: races.fixes(threads=v), "threads must be an integer from 1 to 64"),
+    *each("races.fixes deposits", BAD_COUNTS, lambda v: races.fixes(deposits=v),
+          "increments must be an integer from 1 to 2,000,000"),
+    *each("races.process_counters processes", BAD_COUNTS, lambda v: races.process_counters(processes=v),
+          "workers for processes must be an integer from 1 to"),
+    *each("races.process_counters increments", BAD_COUNTS, lambda v: races.process_counters(increments=v),
+          "increments must be an integer from 1 to 2,000,000"),
+    *each("races.process_counters method", ("teleport",), lambda v: races.process_counters(method=v), START_METHODS),
+    *each("races.deadlock timeout", (0, -1, 60), races.deadlock, "from 0.01 to 5 s"),
+    *each("races.check_then_act threads", BAD_COUNTS, races.check_then_act, "threads must be an integer from 1 to 64"),
+    *each("races.semaphore_demo tasks", BAD_COUNTS, lambda v: races.semaphore_demo(tasks=v),
+          "tasks must be an integer from 1 to 64"),
+    *each("races.semaphore_demo limit", (0, -1, 13, 2.5, True), lambda v: races.semaphore_demo(tasks=12, limit=v),
+          "limit must be an integer from 1 to 12"),
+    *each("races.event_demo threads", BAD_COUNTS, races.event_demo, "threads must be an integer from 1 to 64"),
+    *each("races.condition_demo items", BAD_COUNTS, races.condition_demo, "items must be an integer from 1 to 1,000"),
+    *each("races.barrier_demo threads", BAD_COUNTS, races.barrier_demo, "threads must be an integer from 1 to 64"),
+    *each("races.trial threads", BAD_COUNTS, lambda v: races.trial(threads=v), "threads must be an integer from 1 to 64"),
+    *each("races.trial deposits", BAD_COUNTS, lambda v: races.trial(deposits=v),
+          "increments must be an integer from 1 to 2,000,000"),
+    *each("races.trial interval_ms", (0, -1, 5000), lambda v: races.trial(interval_ms=v), "between 0.00001 and 1 s"),
+    *panel_cases("races", race_panel, "threads", (0, 100), "threads must be an integer from 1 to 64"),
+    *panel_cases("races", race_panel, "deposits", (0, HUGE), "increments must be an integer from 1 to 2,000,000"),
+    *panel_cases("races", race_panel, "interval_ms", (0, 5000), "between 0.00001 and 1 s"),
+]
