@@ -16,9 +16,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from helpers.core import machine, workloads
-from helpers.nb01_gil import gil
-from helpers.nb06_choosing import advisor# noqa: E402
+from helpers.core import machine, workloads  # noqa: E402
+from helpers.nb01_gil import gil  # noqa: E402
+from helpers.nb06_choosing import advisor  # noqa: E402
 
 WITHIN = 0.85
 

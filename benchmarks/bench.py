@@ -21,12 +21,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from helpers.core import machine, runner, text, workloads
-from helpers.core.children import trivial
-from helpers.nb00_start_here import panels
-from helpers.nb02_process_cost import spawning
-from helpers.nb03_sharing_data import sharing
-from helpers.nb07_beyond import beyond
+from helpers.core import machine, runner, text, workloads  # noqa: E402
+from helpers.core.children import trivial  # noqa: E402
+from helpers.nb00_start_here import panels  # noqa: E402
+from helpers.nb02_process_cost import spawning  # noqa: E402
+from helpers.nb03_sharing_data import sharing  # noqa: E402
+from helpers.nb07_beyond import beyond  # noqa: E402
 
 TASKS_PER_WORKER = 8
 
