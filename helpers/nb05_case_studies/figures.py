@@ -8,6 +8,8 @@ from ..core import style, text
 from . import images, records, responsive, serving
 
 
+# --- serving: a web server -----------------------------------------------------------------------
+
 SERVER_COLOURS = {"single": style.COLOURS["sequential"], "threads": style.COLOURS["threads"],
                   "threads + process pool": style.COLOURS["processes"]}
 
@@ -71,6 +73,8 @@ def _server_latency(ax, kinds, loads) -> None:
         handle.set_edgecolor("#777777")
     style.tidy(ax)
 
+
+# --- responsive: a UI that stays live ------------------------------------------------------------
 
 MODE_COLOURS = {"main thread": "#000000", "background thread": style.COLOURS["threads"],
                 "process": style.COLOURS["processes"]}
@@ -144,6 +148,8 @@ def cancel_times(result: responsive.Cancelling) -> Figure:
 
 
 
+# --- records: data processing in chunks ----------------------------------------------------------
+
 def record_chunking(result: records.Chunking) -> Figure:
     """Seconds to summarise every record against chunksize (log scale), with the plain loop
     and threads as reference lines and the best chunksize marked."""
@@ -180,6 +186,8 @@ def record_chunking(result: records.Chunking) -> Figure:
     style.tidy(ax)
     return figure
 
+
+# --- images: filtering in tiles ------------------------------------------------------------------
 
 IMAGE_WAY_COLOURS = {"sequential": "#000000", "threads": "#0072B2", "processes": "#D55E00",
                "shared memory": "#E69F00"}

@@ -13,6 +13,8 @@ from . import summary as summaries
 from .summary import guide_steps, quote
 
 
+# --- summary: the infographic and the decision guide ---------------------------------------------
+
 SUMMARY_PANELS = (
     ("cpu", "CPU work in pure Python (holds the GIL)"),
     ("gil_free", "CPU work in C that releases the GIL (hashlib)"),
@@ -187,6 +189,8 @@ def decision_guide(summary: summaries.Summary) -> Figure:
     return figure
 
 
+# --- advisor: bring your own function ------------------------------------------------------------
+
 def advice(result: advisor.Advice) -> Figure:
     """The advisor's measurements: speedups per backend and worker count (the chosen backend
     drawn heavy), how the function spends a call, and what pickling costs beside a call."""
@@ -247,6 +251,8 @@ def advice(result: advisor.Advice) -> Figure:
     style.tidy(cost)
     return figure
 
+
+# --- aio: asyncio beside threads -----------------------------------------------------------------
 
 AIO_COLOURS = {"threads": style.COLOURS["threads"], "asyncio": "#E69F00"}
 
