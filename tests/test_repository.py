@@ -156,3 +156,29 @@ def test_a_spawned_child_imports_nothing_heavy():
     heavy = [m for m in loaded if m.split(".")[0] in ("numpy", "matplotlib", "ipywidgets", "psutil", "IPython")]
     assert "helpers.core.children.trivial" in loaded
     assert not heavy, heavy
+
+
+# --- the glossary (notebook 00) -------------------------------------------------------------------
+
+GLOSSARY_TERMS = ("GIL", "Bytecode", "Switch interval", "Start method", "fork", "forkserver", "spawn",
+                  "Pickle", "IPC", "Executor, pool", "Future", "Chunksize", "USS, RSS, PSS",
+                  "Copy-on-write", "Race condition", "Lock", "Deadlock", "Speedup, efficiency",
+                  "Amdahl's law")
+
+
+def glossary() -> str:
+    cells = json.loads((ROOT / "notebooks" / "00_start_here.ipynb").read_text())["cells"]
+    return next("".join(c["source"]) for c in cells
+                if c["cell_type"] == "markdown" and "".join(c["source"]).startswith("## Glossary"))
+
+
+def test_the_glossary_defines_every_word_the_series_relies_on():
+    text = glossary()
+    missing = [term for term in GLOSSARY_TERMS if f"**{term}" not in text and f"*{term}*" not in text]
+    assert not missing, missing
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS[1:], ids=lambda p: p.name)
+def test_each_notebook_links_to_the_glossary(path):
+    title = "".join(json.loads(path.read_text())["cells"][0]["source"])
+    assert "(00_start_here.ipynb#Glossary)" in title

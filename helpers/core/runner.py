@@ -13,11 +13,13 @@ import os
 import pickle
 import statistics
 import sys
+import tempfile
 import threading
 import time
 import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
 import psutil
@@ -612,3 +614,34 @@ def _counts_per_backend(workers, backends) -> dict[str, list[int]]:
         for count in listed:
             check_workers(count, backend)
     return counts
+
+
+# --- a function a child process cannot find ---------------------------------------------------
+
+
+def _quiet_child(path: str) -> None:
+    """Pool initializer: the child's error report goes to a file the parent shows."""
+    sys.stderr = open(path, "w", buffering=1)
+
+
+def send_to_pool(fn: Callable, method: str, timeout: float = 30) -> str:
+    """Call fn(3) in a one-worker pool of `method`; say what happened, never hang."""
+    check_start_method(method)
+    if not timeout > 0:
+        raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
+    handle, log = tempfile.mkstemp(suffix=".log")
+    os.close(handle)
+    context = multiprocessing.get_context(method)
+    pool = cf.ProcessPoolExecutor(1, mp_context=context, initializer=_quiet_child, initargs=(log,))
+    try:
+        with fork_warning_hidden():
+            answer = pool.submit(fn, 3)
+        return f"{method}: it worked, fn(3) = {answer.result(timeout=timeout)!r}"
+    except cf.process.BrokenProcessPool:
+        lines = [line for line in Path(log).read_text().splitlines() if line.strip()]
+        return f"{method}: BrokenProcessPool — the child said: {lines[-1] if lines else '(nothing)'}"
+    except (pickle.PicklingError, AttributeError, TypeError) as error:
+        return f"{method}: it could not even be sent — {type(error).__name__}: {error}"
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        os.remove(log)

@@ -8,6 +8,53 @@ from ..core import machine, runner, workloads
 from ..core.runner import RunResult, Sweep
 
 
+# --- 1. one task, four ways ---------------------------------------------------------------------
+
+FOUR_WAYS = ("sequential", "threading.Thread", "multiprocessing.Process", "ThreadPoolExecutor",
+             "ProcessPoolExecutor")
+PROCESS_WAYS = ("multiprocessing.Process", "ProcessPoolExecutor")
+THREAD_WAYS = ("threading.Thread", "ThreadPoolExecutor")
+CLEAR_GAIN = 1.3  # below this a speedup is within noise and start-up cost
+
+
+def check_four_ways(seconds) -> dict[str, float]:
+    """The listings' wall times, checked: every way present, each a positive number of seconds."""
+    if not isinstance(seconds, dict) or set(seconds) != set(FOUR_WAYS):
+        raise ValueError(f"seconds must map each of {', '.join(FOUR_WAYS)} to its wall time; "
+                         f"got {sorted(seconds) if isinstance(seconds, dict) else type(seconds).__name__}"
+                         " (run the four listings above first)")
+    for way, value in seconds.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+            raise ValueError(f"seconds[{way!r}] must be a positive number of seconds, got {value!r}")
+    return {way: float(seconds[way]) for way in FOUR_WAYS}
+
+
+def four_ways_verdict(seconds: dict[str, float]) -> str:
+    """One sentence: how each way compared with the plain loop here, and why, from this machine."""
+    seconds = check_four_ways(seconds)
+    loop = seconds["sequential"]
+    gain = {way: loop / wall for way, wall in seconds.items()}
+    threads, processes = max(gain[w] for w in THREAD_WAYS), max(gain[w] for w in PROCESS_WAYS)
+    usable, gil = machine.usable_cpus().value, machine.gil_enabled().value
+    figures = f"the threads' best was {threads:.1f}× the loop's speed, the processes' best {processes:.1f}×"
+    if threads >= CLEAR_GAIN:
+        why = "the threads ran at once" + ("" if gil else " (this Python has no GIL)")
+    elif gil:
+        why = "threads took turns, as pure-Python work holds the GIL"
+    else:
+        why = "threads gained little even without a GIL"
+    if processes >= CLEAR_GAIN:
+        why += f", while the processes shared {usable} usable CPUs"
+    elif usable == 1:
+        why += ", and with 1 usable CPU the processes could only take turns as well"
+    else:
+        why += ", and the processes' start-up ate what they gained on such short work"
+    return f"Here {figures}: {why}."
+
+
+# --- 2. does adding workers make it faster? -----------------------------------------------------
+
+
 def default_workers(usable_cpus: int | None = None) -> list[int]:
     """Powers of two from 1 up to twice the usable CPUs (at least 4)."""
     usable = machine.usable_cpus().value if usable_cpus is None else usable_cpus

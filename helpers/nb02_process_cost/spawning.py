@@ -6,11 +6,9 @@ import json
 import math
 import multiprocessing
 import os
-import pickle
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -154,7 +152,25 @@ def heavy_verdict(result: HeavyMain) -> str:
     parts = [f"{name}: first {times[0] * 1000:.0f} ms, then {statistics.median(times[1:]) * 1000:.0f} ms"
              for name, times in result.starts.items()]
     return (f"The main script's imports take {result.import_seconds * 1000:.0f} ms. Start+join per "
-            "child — " + "; ".join(parts) + ".")
+            "child — " + "; ".join(parts) + ". " + forkserver_note())
+
+
+def forkserver_preloads_main(version: tuple = tuple(sys.version_info)) -> bool:
+    """Whether this Python's forkserver imports the main script once, for all its children.
+
+    It was meant to from the start, but never did (gh-126631) until CPython 3.13.8 and 3.14.1;
+    3.12 was not fixed."""
+    return version >= (3, 14, 1) or (3, 13, 8) <= version < (3, 14)
+
+
+def forkserver_note(version: tuple = tuple(sys.version_info)) -> str:
+    """The sentence about the forkserver and the main script, for this Python version."""
+    python = ".".join(map(str, version[:3]))
+    if forkserver_preloads_main(version):
+        return (f"On Python {python} the forkserver imports the main script once, and its children "
+                "inherit it.")
+    return (f"On Python {python} the forkserver does not preload the main script (CPython fixed "
+            "that in 3.13.8 and 3.14.1), so each forkserver child imports it again.")
 
 
 # --- 3. pickling and transfer ---------------------------------------------------------------
@@ -568,37 +584,6 @@ def killing_verdict(result: Killing) -> str:
             f"an Event stopped in {result.cooperative_thread_seconds * 1000:.1f} ms. "
             f"Future.cancel() on three queued tasks: {list(result.cancelled)} — the running one "
             "cannot be cancelled.")
-
-
-# --- 8. the notebook pitfall ------------------------------------------------------------------
-
-
-def _quiet_child(path: str) -> None:
-    """Pool initializer: the child's error report goes to a file the parent shows."""
-    sys.stderr = open(path, "w", buffering=1)
-
-
-def send_to_pool(fn: Callable, method: str, timeout: float = 30) -> str:
-    """Call fn(3) in a one-worker pool of `method`; say what happened, never hang."""
-    runner.check_start_method(method)
-    if not timeout > 0:
-        raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
-    handle, log = tempfile.mkstemp(suffix=".log")
-    os.close(handle)
-    context = multiprocessing.get_context(method)
-    pool = cf.ProcessPoolExecutor(1, mp_context=context, initializer=_quiet_child, initargs=(log,))
-    try:
-        with runner.fork_warning_hidden():
-            answer = pool.submit(fn, 3)
-        return f"{method}: it worked, fn(3) = {answer.result(timeout=timeout)!r}"
-    except cf.process.BrokenProcessPool:
-        lines = [line for line in Path(log).read_text().splitlines() if line.strip()]
-        return f"{method}: BrokenProcessPool — the child said: {lines[-1] if lines else '(nothing)'}"
-    except (pickle.PicklingError, AttributeError, TypeError) as error:
-        return f"{method}: it could not even be sent — {type(error).__name__}: {error}"
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-        os.remove(log)
 
 
 # --- try it yourself and exercises ---------------------------------------------------------------

@@ -79,4 +79,7 @@ CASES = [
     *each("panel.compare_panel backend", ("gpu",),
           lambda v: compare_panel(backend=v),
           "allowed: threads, processes"),
+    *each("runner.send_to_pool method", ("teleport",), lambda v: runner.send_to_pool(abs, v), START_METHODS),
+    *each("runner.send_to_pool timeout", (0, -1), lambda v: runner.send_to_pool(abs, "spawn", timeout=v),
+          "timeout must be a positive number of seconds"),
 ]

@@ -1,4 +1,5 @@
 import math
+import multiprocessing
 import os
 import signal
 import subprocess
@@ -202,6 +203,25 @@ def _raise_keyboard_interrupt(signum, frame):
     raise KeyboardInterrupt
 
 
+def notebook_square(x):
+    return x * x
+
+
+def test_a_main_function_fails_fast_under_spawn_and_works_under_fork(monkeypatch):
+    monkeypatch.setattr(sys.modules["__main__"], "notebook_square", notebook_square, raising=False)
+    notebook_square.__module__ = "__main__"  # as if typed into a notebook cell
+    try:
+        said = runner.send_to_pool(notebook_square, "spawn")
+        assert "BrokenProcessPool" in said and "notebook_square" in said
+        if "fork" in multiprocessing.get_all_start_methods():
+            assert runner.send_to_pool(notebook_square, "fork") == "fork: it worked, fn(3) = 9"
+    finally:
+        notebook_square.__module__ = __name__
+    with pytest.raises(ValueError, match="unknown start method"):
+        runner.send_to_pool(notebook_square, "teleport")
+    assert "could not even be sent" in runner.send_to_pool(lambda x: x, "spawn")
+
+
 # --- CPython 3.12+'s fork-with-threads DeprecationWarning ------------------------------------------
 
 FORK_WARNING_TEXT = ("This process (pid=1) is multi-threaded, use of fork() may lead to deadlocks "
@@ -215,7 +235,7 @@ LAB_FORK_STARTS = {
     "runner.open_pool": "with runner.open_pool('processes', 2, 'fork') as pool: pool.submit(abs, -1).result()",
     "spawning.process_start": "spawning.process_start('fork')",
     "spawning.pool_round": "spawning.pool_round('fork', 2)",
-    "spawning.send_to_pool": "spawning.send_to_pool(abs, 'fork')",
+    "runner.send_to_pool": "runner.send_to_pool(abs, 'fork')",
     "spawning.killing": "spawning.killing('fork', stubborn_seconds=0.05)",
     "sharing.transfers": "sharing.transfers(largest=1024, method='fork')",
     "sharing.shared_state": "sharing.shared_state(scale=0.01, method='fork')",

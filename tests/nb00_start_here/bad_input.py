@@ -31,4 +31,9 @@ CASES = [
     *panel_cases("compare", compare_panel, "kind", ("gpu",), KINDS),
     *panel_cases("compare", compare_panel, "backend", ("gpu",), BACKENDS),
     *panel_cases("compare", compare_panel, "backend", ("sequential",), "from 1 to 1,"),
+    *each("first_look.four_ways_verdict seconds", ({}, None, {"sequential": 1.0}),
+          first_look.four_ways_verdict, "seconds must map each of sequential, threading.Thread"),
+    *each("first_look.four_ways_verdict a time", (0, -1.0, "1 s", True),
+          lambda v: first_look.four_ways_verdict({**dict.fromkeys(first_look.FOUR_WAYS, 1.0), "sequential": v}),
+          "must be a positive number of seconds"),
 ]

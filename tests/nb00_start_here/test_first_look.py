@@ -1,8 +1,8 @@
 """Notebook 00's experiments and verdicts: shapes from real runs, wording from made-up numbers."""
 import pytest
 
-from helpers.core import runner
-from helpers.nb00_start_here import first_look
+from helpers.core import machine, runner
+from helpers.nb00_start_here import figures, first_look
 from helpers.core.runner import RunResult, Span, Sweep
 
 
@@ -72,3 +72,49 @@ def test_exercise_checks_say_not_yet_then_right():
     assert "→ right" in first_look.check_prediction({"cpu": "processes"}, sweeps)
     assert "→ wrong" in first_look.check_prediction({"cpu": "threads"}, sweeps)
     assert first_look.check_prediction({}, sweeps).startswith("Not yet")
+
+
+# --- 1. one task, four ways ---------------------------------------------------------------------
+
+def ways(loop: float, threads: float, processes: float) -> dict[str, float]:
+    return {"sequential": loop, "threading.Thread": threads, "ThreadPoolExecutor": threads,
+            "multiprocessing.Process": processes, "ProcessPoolExecutor": processes}
+
+
+def on_machine(monkeypatch, usable: int, gil: bool) -> None:
+    monkeypatch.setattr(first_look.machine, "usable_cpus", lambda: machine.Fact(usable, "test"))
+    monkeypatch.setattr(first_look.machine, "gil_enabled", lambda: machine.Fact(gil, "test"))
+
+
+def test_four_ways_verdict_on_two_cores_with_the_gil(monkeypatch):
+    on_machine(monkeypatch, usable=2, gil=True)
+    said = first_look.four_ways_verdict(ways(1.0, 1.0, 0.55))
+    assert said.startswith("Here the threads' best was 1.0× the loop's speed, the processes' best 1.8×")
+    assert "pure-Python work holds the GIL" in said and "shared 2 usable CPUs" in said
+
+
+def test_four_ways_verdict_on_one_core_blames_the_single_cpu(monkeypatch):
+    on_machine(monkeypatch, usable=1, gil=True)
+    said = first_look.four_ways_verdict(ways(1.0, 1.02, 1.2))
+    assert "with 1 usable CPU the processes could only take turns" in said
+    assert said.count(".") >= 1 and "shared" not in said
+
+
+def test_four_ways_verdict_without_a_gil_does_not_blame_it(monkeypatch):
+    on_machine(monkeypatch, usable=4, gil=False)
+    said = first_look.four_ways_verdict(ways(1.0, 0.3, 0.35))
+    assert "GIL" in said and "holds the GIL" not in said and "no GIL" in said
+    on_machine(monkeypatch, usable=4, gil=False)
+    assert "holds the GIL" not in first_look.four_ways_verdict(ways(1.0, 1.0, 0.35))
+
+
+def test_four_ways_verdict_says_when_start_up_ate_the_gain(monkeypatch):
+    on_machine(monkeypatch, usable=2, gil=True)
+    assert "start-up ate what they gained" in first_look.four_ways_verdict(ways(0.2, 0.2, 0.3))
+
+
+def test_four_ways_figure_has_a_bar_per_way_and_the_loop_line():
+    figure = figures.four_ways(ways(1.0, 1.0, 0.55))
+    ax = figure.axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == list(first_look.FOUR_WAYS)
+    assert ax.get_legend().get_texts()[0].get_text() == "the plain loop"

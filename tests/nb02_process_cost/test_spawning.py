@@ -1,5 +1,4 @@
 """Notebook 02's experiments: shapes, errors and cleanup (timing is for benchmarks/)."""
-import sys
 
 import pytest
 
@@ -71,25 +70,6 @@ def test_killing_stops_everything_it_starts():
     assert "terminate()" in spawning.killing_verdict(result)
 
 
-def notebook_square(x):
-    return x * x
-
-
-def test_a_main_function_fails_fast_under_spawn_and_works_under_fork(monkeypatch):
-    monkeypatch.setattr(sys.modules["__main__"], "notebook_square", notebook_square, raising=False)
-    notebook_square.__module__ = "__main__"  # as if typed into a notebook cell
-    try:
-        said = spawning.send_to_pool(notebook_square, "spawn")
-        assert "BrokenProcessPool" in said and "notebook_square" in said
-        if "fork" in spawning.methods():
-            assert spawning.send_to_pool(notebook_square, "fork") == "fork: it worked, fn(3) = 9"
-    finally:
-        notebook_square.__module__ = __name__
-    with pytest.raises(ValueError, match="unknown start method"):
-        spawning.send_to_pool(notebook_square, "teleport")
-    assert "could not even be sent" in spawning.send_to_pool(lambda x: x, "spawn")
-
-
 @pytest.mark.parametrize("kwargs, message", [
     (dict(method="teleport"), "unknown start method"),
     (dict(workers=0), "from 1 to"),
@@ -111,3 +91,14 @@ def test_trial_and_exercise_checks():
     assert spawning.check_cheapest("fork", costs).startswith("Right")
     assert spawning.check_cheapest("spawn", costs).startswith("Not this time")
     assert spawning.check_cheapest("x", costs).startswith("Not yet")
+
+
+@pytest.mark.parametrize("version, preloads", [
+    ((3, 11, 7), False), ((3, 12, 12), False), ((3, 13, 0), False), ((3, 13, 7), False),
+    ((3, 13, 8), True), ((3, 13, 12), True), ((3, 14, 0), False), ((3, 14, 1), True), ((3, 15, 0), True),
+])
+def test_the_forkserver_preloads_the_main_script_only_where_cpython_fixed_it(version, preloads):
+    assert spawning.forkserver_preloads_main(version) is preloads
+    said = spawning.forkserver_note(version)
+    assert said.startswith(f"On Python {'.'.join(map(str, version))} the forkserver")
+    assert ("does not preload" in said) is not preloads
