@@ -182,3 +182,13 @@ def test_the_glossary_defines_every_word_the_series_relies_on():
 def test_each_notebook_links_to_the_glossary(path):
     title = "".join(json.loads(path.read_text())["cells"][0]["source"])
     assert "(00_start_here.ipynb#Glossary)" in title
+
+
+def test_the_pitfalls_box_names_each_multiprocessing_pitfall_and_where_it_was_shown():
+    cells = json.loads((ROOT / "notebooks" / "06_choosing.ipynb").read_text())["cells"]
+    box = next("".join(c["source"]) for c in cells
+               if "".join(c["source"]).startswith("### Is multiprocessing code straightforward?"))
+    for pitfall in ("`__main__` guard", "functions defined in cells", "`BrokenProcessPool`",
+                    "`terminate()`", "`SharedMemory`", "`queue.empty()`"):
+        row = next((line for line in box.splitlines() if pitfall in line), "")
+        assert ".ipynb" in row or "](#" in row, f"no link for {pitfall}"
