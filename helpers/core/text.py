@@ -30,3 +30,13 @@ def size(nbytes: float) -> str:
         if nbytes >= scale:
             return f"{nbytes / scale:.3g} {unit}"
     return f"{nbytes} B"
+
+
+def times(ratio: float, more: str, less: str, same: str) -> str:
+    """A ratio in words that agree with it: times(3.2, "slower", "faster", …) → '3.2× slower',
+    times(0.5, …) → '2.0× faster', and `same` within 10 % either way. The ratio is new ÷ old."""
+    if ratio >= 1.1:
+        return f"{ratio:.0f}× {more}" if ratio >= 10 else f"{ratio:.1f}× {more}"
+    if ratio <= 1 / 1.1:
+        return f"{1 / ratio:.0f}× {less}" if ratio <= 0.1 else f"{1 / ratio:.1f}× {less}"
+    return same

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from ..nb00_start_here import first_look
-from ..core import machine, runner, workloads
+from ..core import machine, runner, text, workloads
 from ..core.runner import Span, Sweep
 
 SLICE_SECONDS = 0.00001  # 10 µs of work between time stamps: fine enough for a 0.5 ms interval
@@ -229,15 +229,15 @@ def _inner_lengths(runs: Sequence[Span]) -> list[float]:
 def switching_verdict(result: SwitchResult) -> str:
     parts = [f"{interval * 1000:g} ms → median stretch {result.median(interval) * 1000:.2f} ms"
              for interval in result.run_lengths]
-    text = "Two CPU-bound threads: " + "; ".join(parts) + "."
+    said = "Two CPU-bound threads: " + "; ".join(parts) + "."
     late = [i for i in result.run_lengths if result.median(i) > 2 * i]
     early = [i for i in result.run_lengths if result.median(i) < i / 2]
     if early:
-        text += (f" At {', '.join(f'{i * 1000:g} ms' for i in early)} stretches ended well before "
+        said += (f" At {', '.join(f'{i * 1000:g} ms' for i in early)} stretches ended well before "
                  "the interval: the operating system paused the threads too (is something else "
                  "keeping the CPUs busy?).")
     if late:
-        text += (f" At {', '.join(f'{i * 1000:g} ms' for i in late)} they ran well past the "
+        said += (f" At {', '.join(f'{i * 1000:g} ms' for i in late)} they ran well past the "
                  "interval: the waiting thread first had to get a CPU from the operating system "
                  f"to ask for the GIL ({machine.usable_cpus().value} usable CPU(s)).")
     return text + f" The interval is back at {result.default_interval * 1000:g} ms."
@@ -413,7 +413,8 @@ def convoy_verdict(result: Convoy) -> str:
     worst = max(result.latencies, key=result.median)
     ratio = result.median(worst) / alone if alone else float("inf")
     meaning = (f" The worst case, {hog_label(*worst)}, made each round trip "
-               f"{ratio:.0f}× slower; the switch interval is {result.switch_interval * 1000:g} ms.")
+               f"{text.times(ratio, 'slower', 'faster', 'about as fast as alone')}; the switch "
+               f"interval is {result.switch_interval * 1000:g} ms.")
     return "Median round trip: " + "; ".join(parts) + "." + meaning
 
 
@@ -562,11 +563,11 @@ def check_parallel(run_all, limits: Sequence[int] | None = None) -> str:
     if share > 0.5:
         return ("Not yet: the counting ran in this process, so its threads shared one GIL — "
                 + figures + " Try a ProcessPoolExecutor.")
-    text = "Right: the counting ran in other processes, each with its own GIL — " + figures
+    said = "Right: the counting ran in other processes, each with its own GIL — " + figures
     if machine.usable_cpus().value == 1:
-        text += (" With one usable CPU no executor can beat sequential here; on more cores "
+        said += (" With one usable CPU no executor can beat sequential here; on more cores "
                  "this version gets faster.")
-    return text
+    return said
 
 
 def io_wall(workers: int, tasks: int = 64) -> float:

@@ -306,10 +306,10 @@ def granularity_verdict(result: Granularity) -> str:
              if even else "processes never crossed 1× in this range" if
              max(result.speedups["processes"]) < 1 else "processes paid off at every size tried")
     best = max(result.speedups["processes"])
-    text = f"With {result.workers} workers, {where}; at best {best:.1f}× over sequential."
+    said = f"With {result.workers} workers, {where}; at best {best:.1f}× over sequential."
     if machine.usable_cpus().value == 1:
-        text += " With one usable CPU, processes cannot beat a plain loop at any task size."
-    return text
+        said += " With one usable CPU, processes cannot beat a plain loop at any task size."
+    return said
 
 
 TINY_ITERATIONS = 150  # a few microseconds of pure Python

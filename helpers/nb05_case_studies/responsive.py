@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
-from ..core import machine, runner, workloads
+from ..core import machine, runner, text, workloads
 
 MODES = ("main thread", "background thread", "process")
 JOB_MODES = ("thread", "process")
@@ -243,16 +243,16 @@ def responsiveness_verdict(result: Responsiveness) -> str:
         parts.append(f"{mode} ({run.work_seconds:.1f} s): events waited {run.median_delay * 1000:.1f} ms (median), "
                      f"{run.max_delay * 1000:.0f} ms at worst, progress drawn "
                      f"{run.progress_seen} of {run.steps} times")
-    text = "On this machine, while the computation ran — " + "; ".join(parts) + "."
+    said = "On this machine, while the computation ran — " + "; ".join(parts) + "."
     inline, thread = result.runs.get("main thread"), result.runs.get("background thread")
     if inline and thread and inline.max_delay > 0:
-        text += (f" On the main thread the UI froze for {inline.max_delay:.2f} s, as long as the "
+        said += (f" On the main thread the UI froze for {inline.max_delay:.2f} s, as long as the "
                  f"computation; beside a thread its worst wait was "
-                 f"{inline.max_delay / max(thread.max_delay, 1e-6):.0f}× shorter.")
+                 f"{text.times(max(thread.max_delay, 1e-6) / inline.max_delay, 'longer', 'shorter', 'about as long')}.")
     if "process" in result.runs and result.usable_cpus < 2:
-        text += (" With 1 usable CPU the process shares it with the UI, so the operating system "
+        said += (" With 1 usable CPU the process shares it with the UI, so the operating system "
                  "splits the time between them.")
-    return text
+    return said
 
 
 # --- cancellation -------------------------------------------------------------------------------

@@ -235,8 +235,8 @@ def _wait(future, timeout: float, too_slow: str) -> dict:
 
 
 def _short(value, width: int = 40) -> str:
-    text = repr(value)
-    return text if len(text) <= width else text[: width - 1] + "…"
+    shown = repr(value)
+    return shown if len(shown) <= width else shown[: width - 1] + "…"
 
 
 # --- in a thread: computing or waiting, and how much of it holds the GIL ----------------

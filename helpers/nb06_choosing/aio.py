@@ -482,5 +482,5 @@ def check_gather(fetch_all, n: int = 10) -> str:
 
 
 def _short(value) -> str:
-    text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "…"
+    shown = repr(value)
+    return shown if len(shown) <= 80 else shown[:77] + "…"

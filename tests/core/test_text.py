@@ -20,3 +20,11 @@ def test_milliseconds_are_whole_from_ten_up_and_two_digits_below(seconds, writte
 
 def test_microseconds_for_costs_too_small_for_milliseconds():
     assert text.us(0.000042) == "42 µs"
+
+
+@pytest.mark.parametrize("ratio, written", [
+    (3.2, "3.2× slower"), (12.4, "12× slower"), (0.5, "2.0× faster"), (0.05, "20× faster"),
+    (1.0, "about as fast"), (1.08, "about as fast"), (0.93, "about as fast"),
+])
+def test_a_ratio_in_words_never_contradicts_itself(ratio, written):
+    assert text.times(ratio, "slower", "faster", "about as fast") == written

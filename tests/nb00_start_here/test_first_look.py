@@ -118,3 +118,9 @@ def test_four_ways_figure_has_a_bar_per_way_and_the_loop_line():
     ax = figure.axes[0]
     assert [t.get_text() for t in ax.get_yticklabels()] == list(first_look.FOUR_WAYS)
     assert ax.get_legend().get_texts()[0].get_text() == "the plain loop"
+
+
+def test_the_gil_free_verdict_says_as_well_as_only_when_it_was():
+    assert "as well as processes" in first_look._meaning("gil_free", 1.8, 1.9, 2)
+    said = first_look._meaning("gil_free", 1.4, 1.9, 2)
+    assert "as well as" not in said and "less than processes" in said

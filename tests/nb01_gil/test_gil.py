@@ -135,3 +135,11 @@ def test_process_stretches_never_outnumber_the_usable_cpus():
     line = gil.timeline("cpu", workers=4, backend="processes", seconds_per_worker=0.03)
     crowded = gil.time_with_at_least(line.runs, line.usable_cpus + 1)
     assert crowded < 0.05 * line.wall  # only slivers from pauses shorter than the detection limit
+
+
+def test_the_convoy_verdict_never_says_one_times_slower():
+    calm = gil.Convoy(0.005, {("alone", 0): (0.001, 0.001), ("threads", 1): (0.00102, 0.00102)})
+    said = gil.convoy_verdict(calm)
+    assert "about as fast as alone" in said and "× slower" not in said
+    stuck = gil.Convoy(0.005, {("alone", 0): (0.001, 0.001), ("threads", 2): (0.012, 0.012)})
+    assert "12× slower" in gil.convoy_verdict(stuck)

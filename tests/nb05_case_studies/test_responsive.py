@@ -155,3 +155,14 @@ BAD_INPUT_CASES = [
                  id="panel-mode"),
 ]
 
+
+
+def test_the_responsiveness_verdict_never_calls_a_longer_wait_shorter():
+    def run(mode, worst):
+        return responsive.ModeRun(mode, 1.0, (0.001, worst), 10, 10)
+    freezing = {"main thread": run("main thread", 1.0), "background thread": run("background thread", 0.01)}
+    said = responsive.responsiveness_verdict(responsive.Responsiveness(freezing, 0.01, 0.005, "forkserver", 2))
+    assert "100× shorter" in said
+    loaded = {"main thread": run("main thread", 0.02), "background thread": run("background thread", 0.05)}
+    said = responsive.responsiveness_verdict(responsive.Responsiveness(loaded, 0.01, 0.005, "forkserver", 2))
+    assert "2.5× longer" in said and "shorter" not in said
