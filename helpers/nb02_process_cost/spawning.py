@@ -24,8 +24,13 @@ HEAVY_MAIN = Path(__file__).parents[1] / "core" / "children" / "heavy_main.py"
 
 
 def methods() -> list[str]:
-    """The start methods this platform offers, in a fixed order."""
-    return [m for m in ("fork", "forkserver", "spawn") if m in multiprocessing.get_all_start_methods()]
+    """The start methods this platform offers safely, in a fixed order.
+
+    macOS offers fork too, but CPython's documentation calls it unsafe there (system libraries
+    start threads, and a forked child can crash), so the lab leaves it out on macOS."""
+    unsafe = {"fork"} if sys.platform == "darwin" else set()
+    return [m for m in ("fork", "forkserver", "spawn")
+            if m in multiprocessing.get_all_start_methods() and m not in unsafe]
 
 
 def _timed(call: Callable[[], object]) -> float:

@@ -102,3 +102,11 @@ def test_the_forkserver_preloads_the_main_script_only_where_cpython_fixed_it(ver
     said = spawning.forkserver_note(version)
     assert said.startswith(f"On Python {'.'.join(map(str, version))} the forkserver")
     assert ("does not preload" in said) is not preloads
+
+
+def test_fork_is_not_offered_on_macos_where_cpython_calls_it_unsafe(monkeypatch):
+    monkeypatch.setattr(spawning.multiprocessing, "get_all_start_methods", lambda: ["spawn", "fork", "forkserver"])
+    monkeypatch.setattr(spawning.sys, "platform", "darwin")
+    assert spawning.methods() == ["forkserver", "spawn"]
+    monkeypatch.setattr(spawning.sys, "platform", "linux")
+    assert spawning.methods() == ["fork", "forkserver", "spawn"]
