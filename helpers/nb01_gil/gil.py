@@ -240,7 +240,10 @@ def switching_verdict(result: SwitchResult) -> str:
         said += (f" At {', '.join(f'{i * 1000:g} ms' for i in late)} they ran well past the "
                  "interval: the waiting thread first had to get a CPU from the operating system "
                  f"to ask for the GIL ({machine.usable_cpus().value} usable CPU(s)).")
-    return text + f" The interval is back at {result.default_interval * 1000:g} ms."
+    if not machine.gil_enabled().value:
+        said += (" This Python has no GIL: the interval does not decide who runs, the operating "
+                 "system does.")
+    return said + f" The interval is back at {result.default_interval * 1000:g} ms."
 
 
 # --- 4. the convoy effect ------------------------------------------------------------------
@@ -560,10 +563,13 @@ def check_parallel(run_all, limits: Sequence[int] | None = None) -> str:
     share = cpu_here / sequential_cpu if sequential_cpu else 1.0
     figures = (f"speedup {sequential_wall / wall:.2f}× on {machine.usable_cpus().value} usable "
                f"CPU(s); {share:.0%} of the work's CPU time was spent in this process.")
+    gil = machine.gil_enabled().value
     if share > 0.5:
-        return ("Not yet: the counting ran in this process, so its threads shared one GIL — "
-                + figures + " Try a ProcessPoolExecutor.")
-    said = "Right: the counting ran in other processes, each with its own GIL — " + figures
+        why = "so its threads shared one GIL" if gil else "which this Python allows, as it has no GIL"
+        return (f"Not yet: the counting ran in this process, {why} — " + figures
+                + " The exercise asks for a ProcessPoolExecutor.")
+    said = ("Right: the counting ran in other processes, each with its own "
+            + ("GIL — " if gil else "interpreter — ") + figures)
     if machine.usable_cpus().value == 1:
         said += (" With one usable CPU no executor can beat sequential here; on more cores "
                  "this version gets faster.")

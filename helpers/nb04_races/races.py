@@ -126,6 +126,9 @@ def plain_verdict(tally: Tally) -> str:
     if lost == 0:
         return figures + (" Nothing lost — on this interpreter a thread is only switched out at a "
                           "call or a backward jump, never inside `+=`. That is luck, not a promise.")
+    if not machine.gil_enabled().value:
+        return figures + (" Updates were lost: `+=` is a read, an add and a write, and without a GIL "
+                          "two threads can run them at the same instant.")
     return figures + " Updates were lost: `+=` is a read, an add and a write, and a switch fell between."
 
 

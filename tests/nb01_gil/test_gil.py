@@ -143,3 +143,15 @@ def test_the_convoy_verdict_never_says_one_times_slower():
     assert "about as fast as alone" in said and "× slower" not in said
     stuck = gil.Convoy(0.005, {("alone", 0): (0.001, 0.001), ("threads", 2): (0.012, 0.012)})
     assert "12× slower" in gil.convoy_verdict(stuck)
+
+
+def without_gil(monkeypatch, module) -> None:
+    monkeypatch.setattr(module.machine, "gil_enabled", lambda: module.machine.Fact(False, "test"))
+
+
+def test_on_a_free_threaded_build_the_gil_verdicts_do_not_blame_the_gil(monkeypatch):
+    without_gil(monkeypatch, gil)
+    said = gil.switching_verdict(gil.SwitchResult(0.005, {0.001: (0.001,), 0.005: (0.005,)}))
+    assert "no GIL: the interval does not decide who runs" in said
+    said = gil.check_parallel(lambda ls: [gil.count_primes(n) for n in ls], [20_000, 20_000])
+    assert said.startswith("Not yet") and "shared one GIL" not in said and "no GIL" in said

@@ -313,3 +313,13 @@ def test_an_interrupt_with_a_full_queue_pipe_does_not_hang(tmp_path, method):
                           text=True, timeout=60, env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert done.stdout.strip() == "stopped []", done.stderr
     assert done.stderr == ""
+
+
+def test_the_in_place_verdict_reads_the_gil_of_this_python(monkeypatch):
+    result = sharing.InPlace((sharing.MiB,), {"NumPy array, 1 thread": (0.002,), "NumPy array, 2 threads": (0.001,),
+                                      "list, 1 thread": (0.02,), "list, 2 threads": (0.02,)}, 2, True)
+    assert "so the GIL lets one thread run at a time" in sharing.in_place_verdict(result) \
+        or not sharing.machine.gil_enabled().value
+    monkeypatch.setattr(sharing.machine, "gil_enabled", lambda: sharing.machine.Fact(False, "test"))
+    said = sharing.in_place_verdict(result)
+    assert "the GIL lets" not in said and "no GIL" in said

@@ -89,3 +89,10 @@ def test_panel_trial_and_exercise_checker():
     assert races.check_fix(lambda account: races.racy_deposit(account)).startswith("Not yet")
     assert races.check_fix(races.locked_deposit).startswith("Right")
     assert races.check_fix(lambda account: 1 / 0).startswith("Not quite")
+
+
+def test_the_plain_verdict_explains_lost_updates_without_a_gil(monkeypatch):
+    tally = races.Tally("plain +=", 2, 2000, (1990, 2000))
+    assert "a switch fell between" in races.plain_verdict(tally) or not races.machine.gil_enabled().value
+    monkeypatch.setattr(races.machine, "gil_enabled", lambda: races.machine.Fact(False, "test"))
+    assert "without a GIL two threads can run them at the same instant" in races.plain_verdict(tally)
