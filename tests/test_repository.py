@@ -192,3 +192,18 @@ def test_the_pitfalls_box_names_each_multiprocessing_pitfall_and_where_it_was_sh
                     "`terminate()`", "`SharedMemory`", "`queue.empty()`"):
         row = next((line for line in box.splitlines() if pitfall in line), "")
         assert ".ipynb" in row or "](#" in row, f"no link for {pitfall}"
+
+
+def listings(path: Path) -> list[str]:
+    """The notebook's own listings: code cells that time plain code with time.perf_counter()."""
+    cells = json.loads(path.read_text())["cells"]
+    return ["".join(c["source"]) for c in cells if c["cell_type"] == "code" and "perf_counter()" in "".join(c["source"])]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS[:5], ids=lambda p: p.name)
+def test_the_first_section_opens_with_a_short_plain_listing(path):
+    found = listings(path)
+    assert found, f"{path.name} has no listing timed with time.perf_counter()"
+    for listing in found:
+        assert len(listing.strip().splitlines()) <= 15, listing
+        assert "helpers" not in listing, "a listing is plain standard library"
