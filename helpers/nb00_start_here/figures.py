@@ -28,7 +28,7 @@ def four_ways(seconds: dict[str, float]) -> Figure:
     ax.invert_yaxis()
     ax.set_xlim(0, max(seconds.values()) * 1.25)
     ax.set_xlabel("wall time for the same four tasks (s): shorter is faster")
-    ax.legend(fontsize=8, loc="lower right")
+    figure.legend(fontsize=8, loc="outside upper right", frameon=False)
     style.tidy(ax)
     ax.grid(False, axis="y")
     return figure

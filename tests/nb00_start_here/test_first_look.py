@@ -117,7 +117,7 @@ def test_four_ways_figure_has_a_bar_per_way_and_the_loop_line():
     figure = figures.four_ways(ways(1.0, 1.0, 0.55))
     ax = figure.axes[0]
     assert [t.get_text() for t in ax.get_yticklabels()] == list(first_look.FOUR_WAYS)
-    assert ax.get_legend().get_texts()[0].get_text() == "the plain loop"
+    assert figure.legends[0].get_texts()[0].get_text() == "the plain loop"
 
 
 def test_the_gil_free_verdict_says_as_well_as_only_when_it_was():
