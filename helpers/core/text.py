@@ -1,5 +1,8 @@
-"""One formatter per unit, so every verdict and figure writes a time or a size the same way."""
+"""One formatter per unit, so every verdict and figure writes a time or a size the same way;
+and the shape of a verdict: one headline sentence, details on demand."""
 from __future__ import annotations
+
+import html
 
 BINARY_UNITS = (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10))
 DECIMAL_UNITS = (("GB", 10**9), ("MB", 10**6), ("kB", 10**3))
@@ -40,3 +43,28 @@ def times(ratio: float, more: str, less: str, same: str) -> str:
     if ratio <= 1 / 1.1:
         return f"{1 / ratio:.0f}× {less}" if ratio <= 0.1 else f"{1 / ratio:.1f}× {less}"
     return same
+
+
+class Verdict(str):
+    """A verdict: one headline sentence (the claim, with this machine's figure) and the details
+    behind it. As a str it is the headline and then the details, so print() and the try-it
+    panels show all of it; a notebook cell that ends with one shows the headline in bold and the
+    details folded underneath, opened on demand."""
+
+    headline: str
+    details: str
+
+    def __new__(cls, headline: str, details: str = "") -> Verdict:
+        verdict = super().__new__(cls, f"{headline}\n{details}" if details else headline)
+        verdict.headline, verdict.details = headline, details
+        return verdict
+
+    def __repr__(self) -> str:  # the notebook's plain-text view: as print() shows it
+        return str(self)
+
+    def _repr_html_(self) -> str:
+        headline = f"<p><b>{html.escape(self.headline)}</b></p>"
+        if not self.details:
+            return headline
+        lines = "<br>".join(html.escape(line) for line in self.details.splitlines())
+        return f"{headline}<details><summary>details</summary><p>{lines}</p></details>"

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from ..core import machine, runner, workloads
+from ..core.text import Verdict
 from ..core.runner import RunResult, Sweep
 
 
@@ -29,7 +30,7 @@ def check_four_ways(seconds) -> dict[str, float]:
     return {way: float(seconds[way]) for way in FOUR_WAYS}
 
 
-def four_ways_verdict(seconds: dict[str, float]) -> str:
+def four_ways_verdict(seconds: dict[str, float]) -> Verdict:
     """One sentence: how each way compared with the plain loop here, and why, from this machine."""
     seconds = check_four_ways(seconds)
     loop = seconds["sequential"]
@@ -49,7 +50,7 @@ def four_ways_verdict(seconds: dict[str, float]) -> str:
         why += ", and with 1 usable CPU the processes could only take turns as well"
     else:
         why += ", and the processes' start-up ate what they gained on such short work"
-    return f"Here {figures}: {why}."
+    return Verdict(f"Here {figures}: {why}.")
 
 
 # --- 2. does adding workers make it faster? -----------------------------------------------------
@@ -87,16 +88,14 @@ def experiment(
     }
 
 
-def verdict(sweep: Sweep) -> str:
-    """One sentence on what this machine showed for one kind."""
+def verdict(sweep: Sweep) -> Verdict:
+    """A headline with this machine's best speedups for one kind; what they mean, below it."""
     usable = sweep.usable_cpus
     threads, processes = sweep.best("threads"), sweep.best("processes")
-    measured = (
-        f"{sweep.work}: best threads {threads.speedup:.1f}× (at {threads.workers}), "
-        f"best processes {processes.speedup:.1f}× (at {processes.workers}), "
-        f"on {usable} usable CPU{'s' if usable > 1 else ''}. "
-    )
-    return measured + _meaning(sweep.work, threads.speedup, processes.speedup, usable)
+    headline = (f"{sweep.work}: best threads {threads.speedup:.1f}× (at {threads.workers}), "
+                f"best processes {processes.speedup:.1f}× (at {processes.workers}), "
+                f"on {usable} usable CPU{'s' if usable > 1 else ''}.")
+    return Verdict(headline, _meaning(sweep.work, threads.speedup, processes.speedup, usable))
 
 
 def _meaning(kind: str, threads: float, processes: float, usable: int) -> str:
@@ -110,8 +109,11 @@ def _meaning(kind: str, threads: float, processes: float, usable: int) -> str:
             return "With one usable CPU nothing can run in parallel: no backend can speed this up here."
         return "Neither backend sped this up: the machine may be busy with other work."
     if kind == "cpu":
-        if threads >= faster:
+        if threads >= faster and not machine.gil_enabled().value:
             return "Threads sped up pure-Python work: this interpreter is running without the GIL."
+        if threads >= faster:
+            return ("Threads measured faster on pure Python, which the GIL does not allow: something "
+                    "else was using the machine, so run it again.")
         return "Only processes sped it up: each has its own interpreter and GIL, threads share one."
     if threads >= faster and threads >= 0.85 * processes:
         return "Threads sped it up as well as processes: hashlib releases the GIL while it hashes."
@@ -163,20 +165,22 @@ def compare_verdict(comparison: Comparison) -> str:
     )
 
 
-def timeline_verdict(results: Sequence[RunResult]) -> str:
+def timeline_verdict(results: Sequence[RunResult]) -> Verdict:
     """Compare how many CPUs each run kept busy, and say what that means."""
     usable = machine.usable_cpus().value
     parts = "; ".join(f"{r.label}: {r.parallelism:.2f} CPUs busy" for r in results)
     busiest = max(results, key=lambda r: r.parallelism)
     if busiest.parallelism < 1.3:
-        meaning = ("No run kept more than one CPU busy" +
+        meaning = (f"No run kept more than one CPU busy (at most {busiest.parallelism:.2f} on average)" +
                    (": with one usable CPU there is nothing to run in parallel on." if usable == 1
                     else ": the work did not run in parallel here."))
     else:
-        meaning = f"Only the {busiest.label} kept more than one CPU busy."
+        meaning = (f"Only the {busiest.label} kept more than one CPU busy: "
+                   f"{busiest.parallelism:.2f} on average.")
         if all(r.parallelism >= 1.3 for r in results):
-            meaning = "Both ran in parallel."
-    return f"{parts} (usable CPUs: {usable}). {meaning}"
+            meaning = (f"Both ran in parallel, keeping {min(r.parallelism for r in results):.2f} "
+                       "CPUs or more busy on average.")
+    return Verdict(meaning, f"{parts} (usable CPUs: {usable}).")
 
 
 def side_by_side(kind: str = "cpu", workers: int | None = None, tasks_per_worker: int = 3

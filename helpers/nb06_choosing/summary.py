@@ -9,6 +9,7 @@ import time
 from dataclasses import dataclass
 
 from ..core import machine, runner, text, workloads
+from ..core.text import Verdict
 from ..nb04_races import races
 from ..nb03_sharing_data import sharing
 from ..nb02_process_cost import spawning
@@ -201,16 +202,19 @@ def _one_cpu(s: Summary) -> bool:
     return s.usable_cpus == 1
 
 
-def _cpu_meaning(processes: float, threads: float) -> str:
-    if threads >= FASTER:
+def _cpu_meaning(processes: float, threads: float, gil: bool = True) -> str:
+    if threads >= FASTER and not gil:
         return "threads sped it up too: this interpreter is running without the GIL"
+    if threads >= FASTER:
+        return ("threads measured faster too, which pure Python cannot be under the GIL: something "
+                "else was using the machine, so measure again")
     if processes >= FASTER:
         return "only processes sped it up: each has its own GIL"
     return "no real speedup this time: the machine may be busy with other work"
 
 
-def verdict(s: Summary) -> str:
-    """A few sentences on what this machine showed, computed from the numbers."""
+def verdict(s: Summary) -> Verdict:
+    """A headline on computing, with the costs, data and races below it, computed from the numbers."""
     cpu_p, cpu_t = s.speedup("cpu", "processes"), s.speedup("cpu", "threads")
     free_t, io_t = s.speedup("gil_free", "threads"), s.speedup("io", "threads")
     if _one_cpu(s):
@@ -220,7 +224,7 @@ def verdict(s: Summary) -> str:
                    f"{s.workers['io']} threads.")
     else:
         cpu_part = (f"pure-Python cpu work ran at {cpu_p.text} on {s.workers['cpu']} processes "
-                    f"and {cpu_t.text} on threads ({_cpu_meaning(cpu_p.value, cpu_t.value)})")
+                    f"and {cpu_t.text} on threads ({_cpu_meaning(cpu_p.value, cpu_t.value, s.gil_enabled)})")
         compute = (f"On {s.usable_cpus} usable CPUs, {cpu_part}; gil_free work (hashlib) "
                    f"{free_t.text} on threads; io waits {io_t.text} on {s.workers['io']} threads.")
     ratio = s.process_start.value * 1000 / max(s.thread_start.value, 1e-9)
@@ -232,7 +236,17 @@ def verdict(s: Summary) -> str:
             f"{s.shared_rate.text}, {faster} than a Queue at {s.queue_rate.text}.")
     races_part = (f"{RACE_THREADS} threads making {s.deposits:,} racy deposits in all lost "
                   f"{s.lost_racy.text}; with a lock they lost {s.lost_locked.text}.")
-    return "\n".join([compute, costs, data, races_part])
+    return Verdict(_headline(s), "\n".join([compute, costs, data, races_part]))
+
+
+def _headline(s: Summary) -> str:
+    """One sentence: which backend computed pure Python fastest here, and by how much."""
+    cpu_p, cpu_t = s.speedup("cpu", "processes"), s.speedup("cpu", "threads")
+    if _one_cpu(s):
+        return (f"With one usable CPU only waiting overlapped: io ran "
+                f"{s.speedup('io', 'threads').text} on threads.")
+    return (f"On {s.usable_cpus} usable CPUs, pure-Python work ran {cpu_p.text} on processes and "
+            f"{cpu_t.text} on threads: {_cpu_meaning(cpu_p.value, cpu_t.value, s.gil_enabled)}.")
 
 
 @dataclass(frozen=True)

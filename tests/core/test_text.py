@@ -28,3 +28,13 @@ def test_microseconds_for_costs_too_small_for_milliseconds():
 ])
 def test_a_ratio_in_words_never_contradicts_itself(ratio, written):
     assert text.times(ratio, "slower", "faster", "about as fast") == written
+
+
+def test_a_verdict_prints_whole_and_shows_its_details_on_demand():
+    verdict = text.Verdict("Processes ran 1.9× faster.", "Threads took turns <on the GIL>.")
+    assert str(verdict) == "Processes ran 1.9× faster.\nThreads took turns <on the GIL>."
+    assert repr(verdict) == str(verdict) and isinstance(verdict, str)
+    shown = verdict._repr_html_()
+    assert shown.startswith("<p><b>Processes ran 1.9× faster.</b></p><details>")
+    assert "&lt;on the GIL&gt;" in shown
+    assert text.Verdict("Only this.")._repr_html_() == "<p><b>Only this.</b></p>"

@@ -84,7 +84,8 @@ def test_measured_figures_draw_and_read(measured, tmp_path, no_leftovers):
         figure = draw(result)
         assert isinstance(figure, Figure)
         assert tuple(figure.get_size_inches() * figure.dpi) == (1600, 1000)
-    assert summary.verdict(result).count("\n") == 3
+    said = summary.verdict(result)
+    assert "\n" not in said.headline and said.details.count("\n") == 3
 
 
 def test_infographic_is_1600_by_1000_and_quotes_headlines():
@@ -185,3 +186,9 @@ def test_save_png_rejects_a_folder(tmp_path):
     folder.mkdir()
     with pytest.raises(ValueError, match="not a folder"):
         style.save_png(Figure(), folder)
+
+
+def test_threads_beating_the_gil_on_pure_python_is_called_noise_not_a_missing_gil():
+    assert "without the GIL" in summary._cpu_meaning(1.0, 1.5, gil=False)
+    said = summary._cpu_meaning(0.3, 1.4, gil=True)
+    assert "without the GIL" not in said and "measure again" in said
