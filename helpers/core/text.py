@@ -19,6 +19,13 @@ def us(seconds: float) -> str:
     return f"{seconds * 1e6:,.0f} µs"
 
 
+def rate(bytes_per_second: float) -> str:
+    """9.1e9 → '9.1 GB/s', 1.234e9 → '1.2 GB/s', 8.5e8 → '850 MB/s': decimal units, as bandwidth is quoted."""
+    if bytes_per_second >= 1e9:
+        return f"{bytes_per_second / 1e9:.1f} GB/s"
+    return f"{bytes_per_second / 1e6:,.0f} MB/s"
+
+
 def size(nbytes: float) -> str:
     """4096 → '4 KiB', 1.5 * 2**20 → '1.5 MiB', 10**8 → '100 MB', 1234 → '1.23 kB'.
 

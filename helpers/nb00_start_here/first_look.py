@@ -38,8 +38,12 @@ def four_ways_verdict(seconds: dict[str, float]) -> Verdict:
     threads, processes = max(gain[w] for w in THREAD_WAYS), max(gain[w] for w in PROCESS_WAYS)
     usable, gil = machine.usable_cpus().value, machine.gil_enabled().value
     figures = f"the threads' best was {threads:.1f}× the loop's speed, the processes' best {processes:.1f}×"
-    if threads >= CLEAR_GAIN:
-        why = "the threads ran at once" + ("" if gil else " (this Python has no GIL)")
+    if threads >= CLEAR_GAIN and not gil:
+        why = "the threads ran at once (this Python has no GIL)"
+    elif threads >= CLEAR_GAIN:
+        return Verdict(f"Here {figures}: threads cannot beat the loop on pure Python under the GIL, "
+                       "so something else was using the machine during the loop; run the listings "
+                       "again.")
     elif gil:
         why = "threads took turns, as pure-Python work holds the GIL"
     else:

@@ -245,18 +245,15 @@ def transfer(largest: int = 100_000_000, repeats: int = 3, method: str | None = 
 
 def transfer_verdict(result: Transfer) -> str:
     top = result.sizes[-1]
-    rate = result.bandwidth("processes")[-1] / 1e6
+    rate = text.rate(result.bandwidth("processes")[-1])
     thread_ms = result.seconds["threads"][-1] * 1000
     crossing = result.crossover("processes")
     where = (f"from {text.size(crossing)} on, moving the data to a process and back took longer "
              f"than one {result.unit_seconds * 1000:g} ms unit of work" if crossing else
              "even the largest payload moved faster than one unit of work")
-    return (f"At {text.size(top)}: a process round trip moved {rate:.0f} MB/s; a thread round trip "
+    return (f"At {text.size(top)}: a process round trip moved {rate}; a thread round trip "
             f"took {thread_ms:.2f} ms whatever the size (threads pass a reference). For processes, "
             f"{where}.")
-
-
-
 
 
 # --- 4. granularity and chunksize --------------------------------------------------------------

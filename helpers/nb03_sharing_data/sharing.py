@@ -121,7 +121,7 @@ def in_place_verdict(result: InPlace) -> str:
     shared = ("Every thread wrote into the very array and list the main thread holds (same "
               "address, every value seen afterwards): nothing was copied or sent."
               if result.same_objects else "Some thread did NOT see the caller's objects — unexpected.")
-    return (f"{shared} At {text.size(top)}: the array filled at {top / array_n / 1e9:.1f} GB/s with "
+    return (f"{shared} At {text.size(top)}: the array filled at {text.rate(top / array_n)} with "
             f"{n} threads ({array_1 / array_n:.2f}× one thread); the list took {list_n * 1000:.0f} ms "
             f"with {n} threads ({list_1 / list_n:.2f}× one thread — {_list_reason()}).")
 
@@ -497,9 +497,9 @@ def message_passing_verdict(result: Transfers) -> Verdict:
     top, raw = result.sizes[-1], result.throughput["raw os.pipe"][-1]
     fastest = max(MESSAGE_PASSING[:4], key=lambda c: result.throughput[c][-1])
     headline = (f"Streaming {text.size(top)} messages, the fastest channel, {fastest}, moved "
-                f"{result.throughput[fastest][-1] / 1e6:,.0f} MB/s, against {raw / 1e6:,.0f} MB/s "
+                f"{text.rate(result.throughput[fastest][-1])}, against {text.rate(raw)} "
                 "through a bare os.pipe.")
-    parts = [f"{channel} {result.throughput[channel][-1] / 1e6:,.0f} MB/s "
+    parts = [f"{channel} {text.rate(result.throughput[channel][-1])} "
              f"({result.throughput[channel][-1] / raw:.0%} of the pipe)" for channel in MESSAGE_PASSING[:4]]
     small = min(MESSAGE_PASSING[:4], key=lambda c: result.latency[c][0])
     details = ("; ".join(parts) + f". A {text.size(result.sizes[0])} message took "
@@ -519,10 +519,10 @@ def crossover_verdict(result: Transfers) -> Verdict:
     where = (f"From {text.size(above)} on, shared memory moved data faster than {best_message}"
              if above is not None else f"Shared memory never beat {best_message} here")
     return Verdict(f"{where}.", (
-        f"This machine copies warm memory at {result.memcpy / 1e9:.1f} GB/s. Shared memory "
-        f"reached {shared / 1e9:.1f} GB/s ({shared / result.memcpy:.0%} of that: one copy into "
+        f"This machine copies warm memory at {text.rate(result.memcpy)}. Shared memory "
+        f"reached {text.rate(shared)} ({shared / result.memcpy:.0%} of that: one copy into "
         f"the buffer, none out); the best message passing, {best_message}, "
-        f"{result.best(best_message) / 1e9:.2f} GB/s ({result.best(best_message) / result.memcpy:.0%}). "
+        f"{text.rate(result.best(best_message))} ({result.best(best_message) / result.memcpy:.0%}). "
         "Threads passed a reference, so their 'bandwidth' only grows with the size."))
 
 

@@ -38,13 +38,17 @@ class Quantity:
 
 
 def quote(value: float, unit: str) -> str:
-    """Format a number for its unit, one way everywhere."""
+    """Format a number for its unit, one way everywhere (times and rates through core.text)."""
     if unit == "×":
         return f"{value:.1f}×"
-    if unit in ("µs", "MB/s", "updates"):
-        return f"{value:,.0f} {unit}" if unit != "updates" else f"{value:,.0f}"
+    if unit == "updates":
+        return f"{value:,.0f}"
+    if unit == "µs":
+        return text.us(value / 1e6)
+    if unit == "MB/s":
+        return text.rate(value * 1e6)
     if unit == "ms":
-        return f"{value:,.0f} ms" if value >= 100 else f"{value:.1f} ms"
+        return text.ms(value / 1000)
     if unit == "MiB":
         return f"{value * 1024:,.0f} KiB" if abs(value) < 1 else f"{value:.1f} MiB"
     return f"{value:g} {unit}"

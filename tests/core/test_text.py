@@ -38,3 +38,9 @@ def test_a_verdict_prints_whole_and_shows_its_details_on_demand():
     assert shown.startswith("<p><b>Processes ran 1.9× faster.</b></p><details>")
     assert "&lt;on the GIL&gt;" in shown
     assert text.Verdict("Only this.")._repr_html_() == "<p><b>Only this.</b></p>"
+
+
+@pytest.mark.parametrize("rate, written", [(9.1e9, "9.1 GB/s"), (1.234e9, "1.2 GB/s"), (8.5e8, "850 MB/s"),
+                                           (1_234_567, "1 MB/s")])
+def test_a_rate_is_written_in_decimal_units(rate, written):
+    assert text.rate(rate) == written

@@ -132,3 +132,9 @@ def test_threads_beating_the_gil_on_cpu_work_is_called_noise(monkeypatch):
     assert "without the GIL" not in said and "run it again" in said
     on_machine(monkeypatch, usable=2, gil=False)
     assert "without the GIL" in first_look._meaning("cpu", 1.5, 1.9, 2)
+
+
+def test_four_ways_verdict_calls_threads_beating_the_gil_noise(monkeypatch):
+    on_machine(monkeypatch, usable=2, gil=True)
+    said = first_look.four_ways_verdict(ways(2.17, 1.41, 1.79))
+    assert "ran at once" not in said and "run the listings again" in said
