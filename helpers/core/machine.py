@@ -261,3 +261,15 @@ def shm_free_mib(path: str = "/dev/shm") -> Fact:
     if not os.path.isdir(path):
         return Fact("n/a", f"{path} does not exist on this platform")
     return Fact(round(shutil.disk_usage(path).free / 2**20), f"shutil.disk_usage({path!r})")
+
+
+def busy_note(usable: int | None = None) -> str:
+    """' The machine was busy meanwhile: …' when more work was waiting to run than there are
+    usable CPUs (the 1-minute load average, from psutil), else ''. For verdicts whose figure
+    load, not the work, may explain."""
+    usable = usable_cpus().value if usable is None else usable
+    load = psutil.getloadavg()[0]
+    if load <= usable:
+        return ""
+    return (f" The machine was busy meanwhile (load average {load:.1f} on {usable} usable "
+            f"CPU{'s' if usable != 1 else ''}): other work, not this one, may explain the figure.")

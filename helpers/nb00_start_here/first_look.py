@@ -99,14 +99,21 @@ def verdict(sweep: Sweep) -> Verdict:
     headline = (f"{sweep.work}: best threads {threads.speedup:.1f}× (at {threads.workers}), "
                 f"best processes {processes.speedup:.1f}× (at {processes.workers}), "
                 f"on {usable} usable CPU{'s' if usable > 1 else ''}.")
-    return Verdict(headline, _meaning(sweep.work, threads.speedup, processes.speedup, usable))
+    most = max(r.workers for r in sweep.runs.get("threads", ())) if sweep.runs.get("threads") else 1
+    return Verdict(headline, _meaning(sweep.work, threads.speedup, processes.speedup, usable, most))
 
 
-def _meaning(kind: str, threads: float, processes: float, usable: int) -> str:
+def _meaning(kind: str, threads: float, processes: float, usable: int, most_threads: int = 32) -> str:
     faster = 1.3  # below this a speedup is within noise and start-up cost
     if kind == "io":
         if threads > max(usable, 1) * 1.2:
             return "Threads beat the core count: a waiting thread needs no CPU and no GIL."
+        if most_threads <= usable * 1.2:
+            return (f"This sweep stopped at {most_threads} threads, too few to pass {usable} usable "
+                    "CPUs by much: try more threads.")
+        busy = machine.busy_note(usable)
+        if busy:
+            return "Threads did not beat the core count here." + busy
         return "Threads did not beat the core count here: the waits were too short to hide overhead."
     if processes < faster and threads < faster:
         if usable == 1:

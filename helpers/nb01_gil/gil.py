@@ -28,8 +28,10 @@ INTERVALS = (0.0005, 0.005, 0.05)
 
 
 def io_workers() -> dict[str, list[int]]:
-    """io goes far past the core count for threads; processes stop at the lab's cap."""
-    threads = [1, 2, 4, 8, 16, 32]
+    """io goes far past the core count for threads (to 32, or 4 × the usable CPUs where that is
+    more); processes stop at the lab's cap."""
+    top = max(32, 4 * machine.usable_cpus().value)
+    threads = [2**k for k in range(top.bit_length()) if 2**k <= top]
     cap = runner.max_workers("processes")
     return {"threads": threads, "processes": [w for w in threads if w <= min(cap, 8)]}
 
@@ -418,7 +420,7 @@ def convoy_verdict(result: Convoy) -> str:
     meaning = (f" The worst case, {hog_label(*worst)}, made each round trip "
                f"{text.times(ratio, 'slower', 'faster', 'about as fast as alone')}; the switch "
                f"interval is {result.switch_interval * 1000:g} ms.")
-    return "Median round trip: " + "; ".join(parts) + "." + meaning
+    return "Median round trip: " + "; ".join(parts) + "." + meaning + machine.busy_note()
 
 
 # --- 5. mixed work -------------------------------------------------------------------------
@@ -477,9 +479,13 @@ def mixed_verdict(result: Mixed) -> str:
     behind = [f"{share:.0%}" for share, t, p in rows if t < 0.9 * p]
     ends = "; ".join(f"at {share:.0%} cpu threads {t:.1f}× vs processes {p:.1f}×"
                      for share, t, p in (rows[0], rows[-1]))
-    return (f"With {result.workers} workers, threads were good enough (at least 90% of the "
+    said = (f"With {result.workers} workers, threads were good enough (at least 90% of the "
             f"processes' speedup) at cpu shares {', '.join(enough) or 'none'}, and processes won "
             f"by more than 10% at {', '.join(behind) or 'none'}; {ends}.")
+    if machine.usable_cpus().value == 1:
+        said += (" With one usable CPU processes cannot compute in parallel either, so threads "
+                 "lose nothing to them even on all-cpu work: only the waits overlap.")
+    return said
 
 
 # --- 6. free-threaded Python ----------------------------------------------------------------

@@ -176,3 +176,9 @@ def test_before_3_13_the_usable_count_comes_from_the_affinity_mask(tmp_path):
     assert not hasattr(os, "process_cpu_count")
     figure = machine.usable_cpus(tmp_path)
     assert figure == machine.Fact(len(os.sched_getaffinity(0)), "os.sched_getaffinity(0)")
+
+
+def test_the_busy_note_speaks_only_when_more_waits_to_run_than_there_are_cpus(monkeypatch):
+    monkeypatch.setattr(machine.psutil, "getloadavg", lambda: (3.5, 1.0, 1.0))
+    assert "load average 3.5 on 2 usable CPUs" in machine.busy_note(2)
+    assert machine.busy_note(4) == ""

@@ -155,3 +155,23 @@ def test_on_a_free_threaded_build_the_gil_verdicts_do_not_blame_the_gil(monkeypa
     assert "no GIL: the interval does not decide who runs" in said
     said = gil.check_parallel(lambda ls: [gil.count_primes(n) for n in ls], [20_000, 20_000])
     assert said.startswith("Not yet") and "shared one GIL" not in said and "no GIL" in said
+
+
+def test_the_io_sweep_reaches_past_many_cores(monkeypatch):
+    monkeypatch.setattr(gil.machine, "usable_cpus", lambda: gil.machine.Fact(27, "test"))
+    threads = gil.io_workers()["threads"]
+    assert threads[0] == 1 and threads[-1] == 64 and threads[-1] > 1.2 * 27
+
+
+def test_the_io_verdict_says_when_the_sweep_stopped_too_early_or_the_machine_was_busy(monkeypatch):
+    from helpers.nb00_start_here import first_look
+    said = first_look._meaning("io", 20.0, 8.0, 27, most_threads=32)
+    assert "stopped at 32 threads, too few to pass 27 usable CPUs" in said
+    monkeypatch.setattr(first_look.machine.psutil, "getloadavg", lambda: (9.0, 1.0, 1.0))
+    assert "load average 9.0" in first_look._meaning("io", 1.5, 1.4, 2, most_threads=32)
+
+
+def test_on_one_cpu_the_mixed_verdict_says_why_threads_were_good_enough(monkeypatch):
+    monkeypatch.setattr(gil.machine, "usable_cpus", lambda: gil.machine.Fact(1, "test"))
+    result = gil.Mixed(4, (0.0, 1.0), {"threads": (3.5, 1.0), "processes": (3.4, 0.95)})
+    assert "processes cannot compute in parallel either" in gil.mixed_verdict(result)
