@@ -28,7 +28,7 @@ def made_up_sweep(work, usable, threads, processes):
     ("gil_free", 2, 1.9, 1.9, "hashlib releases the GIL"),
     ("gil_free", 2, 1.0, 1.9, "Threads did not speed it up"),
     ("io", 1, 3.9, 3.9, "Threads beat the core count"),
-    ("io", 2, 1.1, 1.1, "did not beat the core count"),
+    ("io", 2, 1.1, 1.1, "stopped at 2 threads, too few to pass 2 usable CPUs"),
 ])
 def test_verdict_says_what_the_numbers_show(work, usable, threads, processes, phrase):
     text = first_look.verdict(made_up_sweep(work, usable, threads, processes))
@@ -138,3 +138,8 @@ def test_four_ways_verdict_calls_threads_beating_the_gil_noise(monkeypatch):
     on_machine(monkeypatch, usable=2, gil=True)
     said = first_look.four_ways_verdict(ways(2.17, 1.41, 1.79))
     assert "ran at once" not in said and "run the listings again" in said
+
+
+def test_the_io_verdict_blames_short_waits_only_on_a_quiet_machine(monkeypatch):
+    monkeypatch.setattr(first_look.machine.psutil, "getloadavg", lambda: (0.5, 0.5, 0.5))
+    assert "the waits were too short" in first_look._meaning("io", 1.5, 1.4, 2, most_threads=32)
