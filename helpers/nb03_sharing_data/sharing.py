@@ -154,7 +154,7 @@ class Transfers:
     sizes: tuple[int, ...]
     throughput: dict[str, tuple[float, ...]]
     latency: dict[str, tuple[float, ...]]
-    memcpy: float  # bytes per second copying the largest payload between warm buffers
+    memcpy: tuple[float, ...]  # per payload size: bytes per second copying it between warm buffers
     start_method: str
 
     def best(self, channel: str) -> float:
@@ -195,7 +195,10 @@ def transfers(largest: int = 64 * MiB, channels: Sequence[str] = CHANNELS,
                     _timed_batch(send, payloads[size], 1) for _ in range(LATENCY_REPEATS)))
             throughput[channel], latency[channel] = tuple(rates), tuple(waits)
         _tick(progress, done + 1, len(channels))
-    return Transfers(tuple(sizes), throughput, latency, memcpy_bandwidth(sizes[-1]), method)
+    # memcpy at every size, so each channel is compared with copying the same bytes: small
+    # payloads stay in the CPU's caches, where copying is faster than from memory.
+    memcpy = tuple(memcpy_bandwidth(size) for size in sizes)
+    return Transfers(tuple(sizes), throughput, latency, memcpy, method)
 
 
 def _timed_batch(send: Callable[[bytes, int], float], payload: bytes, count: int) -> float:
@@ -512,18 +515,19 @@ def message_passing_verdict(result: Transfers) -> Verdict:
 
 
 def crossover_verdict(result: Transfers) -> Verdict:
-    shared = result.best("shared memory")
-    best_message = max(MESSAGE_PASSING[:4], key=result.best)
+    best_message = max(MESSAGE_PASSING[:4], key=lambda c: result.throughput[c][-1])
     above = next((size for size, s, m in zip(result.sizes, result.throughput["shared memory"],
                                               result.throughput[best_message]) if s > m), None)
     where = (f"From {text.size(above)} on, shared memory moved data faster than {best_message}"
              if above is not None else f"Shared memory never beat {best_message} here")
+    top, memcpy = result.sizes[-1], result.memcpy[-1]
+    shared, message = result.throughput["shared memory"][-1], result.throughput[best_message][-1]
     return Verdict(f"{where}.", (
-        f"This machine copies warm memory at {text.rate(result.memcpy)}. Shared memory "
-        f"reached {text.rate(shared)} ({shared / result.memcpy:.0%} of that: one copy into "
-        f"the buffer, none out); the best message passing, {best_message}, "
-        f"{text.rate(result.best(best_message))} ({result.best(best_message) / result.memcpy:.0%}). "
-        "Threads passed a reference, so their 'bandwidth' only grows with the size."))
+        f"At {text.size(top)}, this machine copies warm memory at {text.rate(memcpy)}. Shared "
+        f"memory reached {text.rate(shared)} ({shared / memcpy:.0%} of that: one copy into the "
+        f"buffer, none out); the best message passing, {best_message}, {text.rate(message)} "
+        f"({message / memcpy:.0%}). Threads passed a reference, so their 'bandwidth' only grows "
+        "with the size."))
 
 
 # --- 3. shared state between processes -----------------------------------------------------------
