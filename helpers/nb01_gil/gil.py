@@ -472,6 +472,12 @@ def mixed(shares: Sequence[float] = (0, 0.25, 0.5, 0.75, 1), tasks: int = 16,
     return Mixed(workers, tuple(shares), {b: tuple(v) for b, v in speedups.items()})
 
 
+def amdahl(serial_share, workers: int):
+    """Amdahl's law: the most `workers` can speed up work whose `serial_share` cannot be split,
+    1 / (s + (1 - s) / n). Takes a number or a NumPy array of shares."""
+    return 1 / (serial_share + (1 - serial_share) / workers)
+
+
 def mixed_verdict(result: Mixed) -> str:
     """Where threads kept up with processes (at least 90% of their speedup) and where not."""
     rows = list(zip(result.shares, result.speedups["threads"], result.speedups["processes"]))

@@ -175,3 +175,10 @@ def test_on_one_cpu_the_mixed_verdict_says_why_threads_were_good_enough(monkeypa
     monkeypatch.setattr(gil.machine, "usable_cpus", lambda: gil.machine.Fact(1, "test"))
     result = gil.Mixed(4, (0.0, 1.0), {"threads": (3.5, 1.0), "processes": (3.4, 0.95)})
     assert "processes cannot compute in parallel either" in gil.mixed_verdict(result)
+
+
+def test_amdahls_law_and_its_curve_on_the_mixed_figure():
+    assert gil.amdahl(0.0, 4) == 4 and gil.amdahl(1.0, 4) == 1 and abs(gil.amdahl(0.5, 4) - 1.6) < 1e-9
+    figure = figures.mixed(gil.Mixed(4, (0.0, 1.0), {"threads": (3.5, 1.0), "processes": (3.4, 1.9)}))
+    labels = [t.get_text() for t in figure.axes[0].get_legend().get_texts()]
+    assert "Amdahl's law, 4 workers, cpu share serial" in labels
