@@ -18,6 +18,7 @@ from typing import Callable, Sequence
 import psutil
 
 from ..core import machine, runner, text, workloads
+from ..core.text import Verdict
 from ..core.children.trivial import noop
 
 HEAVY_MAIN = Path(__file__).parents[1] / "core" / "children" / "heavy_main.py"
@@ -106,15 +107,15 @@ def start_costs(repeats: int = 5, workers: int | None = None,
     return StartCosts(workers, process, pool, threads)
 
 
-def start_verdict(costs: StartCosts) -> str:
+def start_verdict(costs: StartCosts) -> Verdict:
     parts = [f"{m}: {costs.median('process', m) * 1000:.1f} ms per process, "
              f"{costs.median('pool', m) * 1000:.0f} ms per pool of {costs.pool_workers}"
              for m in costs.process]
     cheapest = min(costs.process, key=lambda m: costs.median("process", m))
-    thread = costs.median("thread")
-    ratio = costs.median("process", cheapest) / thread
-    return ("; ".join(parts) + f". Cheapest here: {cheapest}. A thread starts in "
-            f"{thread * 1e6:.0f} µs, {ratio:.0f}× faster than the cheapest process.")
+    thread, process = costs.median("thread"), costs.median("process", cheapest)
+    return Verdict(f"A thread started in {text.us(thread)}; the cheapest process here, {cheapest}, "
+                   f"took {text.ms(process)}, {text.times(process / thread, 'longer', 'shorter', 'about as long')}.",
+                   "; ".join(parts) + ".")
 
 
 def kernel_threads() -> list[str]:
@@ -153,11 +154,15 @@ def heavy_main(progress: runner.Progress | None = None) -> HeavyMain:
     return HeavyMain(statistics.median(imports), starts)
 
 
-def heavy_verdict(result: HeavyMain) -> str:
+def heavy_verdict(result: HeavyMain) -> Verdict:
     parts = [f"{name}: first {times[0] * 1000:.0f} ms, then {statistics.median(times[1:]) * 1000:.0f} ms"
              for name, times in result.starts.items()]
-    return (f"The main script's imports take {result.import_seconds * 1000:.0f} ms. Start+join per "
-            "child — " + "; ".join(parts) + ". " + forkserver_note())
+    later = {name: statistics.median(times[1:]) for name, times in result.starts.items()}
+    slowest, fastest = max(later, key=later.get), min(later, key=later.get)
+    return Verdict(f"Beside a main script whose imports take {text.ms(result.import_seconds)}, a "
+                   f"{slowest} child took {text.ms(later[slowest])} to start and a {fastest} child "
+                   f"{text.ms(later[fastest])}, after the first start.",
+                   "Start+join per child — " + "; ".join(parts) + ". " + forkserver_note())
 
 
 def forkserver_preloads_main(version: tuple = tuple(sys.version_info)) -> bool:
@@ -243,7 +248,7 @@ def transfer(largest: int = 100_000_000, repeats: int = 3, method: str | None = 
                     workloads.calibrate().unit_seconds)
 
 
-def transfer_verdict(result: Transfer) -> str:
+def transfer_verdict(result: Transfer) -> Verdict:
     top = result.sizes[-1]
     rate = text.rate(result.bandwidth("processes")[-1])
     thread_ms = result.seconds["threads"][-1] * 1000
@@ -251,9 +256,9 @@ def transfer_verdict(result: Transfer) -> str:
     where = (f"from {text.size(crossing)} on, moving the data to a process and back took longer "
              f"than one {result.unit_seconds * 1000:g} ms unit of work" if crossing else
              "even the largest payload moved faster than one unit of work")
-    return (f"At {text.size(top)}: a process round trip moved {rate}; a thread round trip "
-            f"took {thread_ms:.2f} ms whatever the size (threads pass a reference). For processes, "
-            f"{where}.")
+    return Verdict(f"For processes, {where}.",
+                   f"At {text.size(top)}: a process round trip moved {rate}; a thread round trip "
+                   f"took {thread_ms:.2f} ms whatever the size (threads pass a reference).")
 
 
 # --- 4. granularity and chunksize --------------------------------------------------------------
@@ -302,16 +307,15 @@ def granularity(durations: Sequence[float] = (0.0001, 0.001, 0.01, 0.1), total: 
     return Granularity(workers, tuple(durations), {b: tuple(v) for b, v in speedups.items()})
 
 
-def granularity_verdict(result: Granularity) -> str:
+def granularity_verdict(result: Granularity) -> Verdict:
     even = result.break_even("processes")
     where = (f"processes start paying off for tasks longer than about {even * 1000:.2g} ms"
              if even else "processes never crossed 1× in this range" if
              max(result.speedups["processes"]) < 1 else "processes paid off at every size tried")
     best = max(result.speedups["processes"])
-    said = f"With {result.workers} workers, {where}; at best {best:.1f}× over sequential."
-    if machine.usable_cpus().value == 1:
-        said += " With one usable CPU, processes cannot beat a plain loop at any task size."
-    return said
+    one_cpu = ("With one usable CPU, processes cannot beat a plain loop at any task size."
+               if machine.usable_cpus().value == 1 else "")
+    return Verdict(f"With {result.workers} workers, {where}; at best {best:.1f}× over sequential.", one_cpu)
 
 
 TINY_ITERATIONS = 150  # a few microseconds of pure Python
@@ -355,11 +359,13 @@ def chunking(tasks: int = 10_000, workers: int | None = None) -> Chunking:
                     {label: map_seconds(tasks, size, workers) for label, size in sizes.items()})
 
 
-def chunking_verdict(result: Chunking) -> str:
+def chunking_verdict(result: Chunking) -> Verdict:
     parts = [f"chunksize {label}: {seconds * 1000:.0f} ms" for label, seconds in result.seconds.items()]
-    return (f"{result.tasks:,} tiny tasks: a plain loop {result.sequential * 1000:.0f} ms; "
-            + "; ".join(parts) + ". Each chunk is one message each way: fewer, bigger chunks "
-            "pay the per-message cost fewer times.")
+    best = min(result.seconds, key=result.seconds.get)
+    return Verdict(f"{result.tasks:,} tiny tasks took {text.ms(result.seconds[best])} with chunksize "
+                   f"{best} at best, against {text.ms(result.sequential)} in a plain loop.",
+                   "; ".join(parts) + ". Each chunk is one message each way: fewer, bigger chunks "
+                   "pay the per-message cost fewer times.")
 
 
 # --- 5. pool reuse -------------------------------------------------------------------------
@@ -397,11 +403,12 @@ def _one_task_in_a_fresh_pool(method: str, argument: int) -> None:
         answer.result()
 
 
-def reuse_verdict(result: Reuse) -> str:
+def reuse_verdict(result: Reuse) -> Verdict:
     fresh, reused = statistics.median(result.fresh), statistics.median(result.reused)
-    return (f"{result.method}: a fresh pool per task {fresh * 1000:.1f} ms per task "
-            f"(measured {len(result.fresh)}), one pool for all {reused * 1000:.2f} ms per task "
-            f"(measured {len(result.reused)}): {fresh / reused:.0f}× cheaper to keep the pool.")
+    return Verdict(f"{result.method}: keeping one pool made each task "
+                   f"{text.times(reused / fresh, 'dearer', 'cheaper', 'about as cheap')} than a fresh pool per task.",
+                   f"A fresh pool per task: {fresh * 1000:.1f} ms per task (measured {len(result.fresh)}); "
+                   f"one pool for all: {reused * 1000:.2f} ms per task (measured {len(result.reused)}).")
 
 
 # --- 6. memory footprint -----------------------------------------------------------------------
@@ -498,12 +505,16 @@ def _added(here, base, workers, backend) -> tuple[float, float, float]:
     return uss, rss, _memory([here, *children])[2] - base[2]
 
 
-def footprint_verdict(result: Footprint) -> str:
+def footprint_verdict(result: Footprint) -> Verdict:
     n = result.counts[-1]
     parts = [f"{backend} {result.uss[backend][-1]:.1f} MiB" for backend in result.uss]
-    return (f"Memory of its own (USS) added by {n} idle workers: " + ", ".join(parts) +
-            ". Threads share the process; forked children share the parent's pages until they "
-            "write to them; spawned children build a whole interpreter of their own.")
+    processes = {b: v[-1] for b, v in result.uss.items() if b != "threads"}
+    dearest = max(processes, key=processes.get)
+    return Verdict(f"{n} idle threads added {result.uss['threads'][-1]:.1f} MiB of memory of their own "
+                   f"(USS); {n} {dearest} processes added {processes[dearest]:.1f} MiB.",
+                   f"Memory of its own (USS) added by {n} idle workers: " + ", ".join(parts) +
+                   ". Threads share the process; forked children share the parent's pages until they "
+                   "write to them; spawned children build a whole interpreter of their own.")
 
 
 # --- 7. killability ---------------------------------------------------------------------------
@@ -579,13 +590,13 @@ def _cancel_queued() -> tuple[bool, ...]:
         return tuple(future.cancel() for future in futures)
 
 
-def killing_verdict(result: Killing) -> str:
-    return (f"terminate() stopped a runaway process in {result.process_stop_seconds * 1000:.1f} ms. "
-            f"A thread that ignores the stop request ran on for "
-            f"{result.stubborn_thread_seconds * 1000:.0f} ms (until its own limit); one that checks "
-            f"an Event stopped in {result.cooperative_thread_seconds * 1000:.1f} ms. "
-            f"Future.cancel() on three queued tasks: {list(result.cancelled)} — the running one "
-            "cannot be cancelled.")
+def killing_verdict(result: Killing) -> Verdict:
+    return Verdict(f"terminate() stopped a runaway process in {result.process_stop_seconds * 1000:.1f} ms; "
+                   f"a thread that ignores the stop request ran on for "
+                   f"{result.stubborn_thread_seconds * 1000:.0f} ms, until its own limit.",
+                   f"A thread that checks an Event stopped in {result.cooperative_thread_seconds * 1000:.1f} ms. "
+                   f"Future.cancel() on three queued tasks: {list(result.cancelled)} — the running one "
+                   "cannot be cancelled.")
 
 
 # --- try it yourself and exercises ---------------------------------------------------------------

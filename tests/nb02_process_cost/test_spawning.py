@@ -15,7 +15,7 @@ def test_start_costs_cover_every_method_and_a_thread():
     costs = spawning.start_costs(repeats=2, workers=2)
     assert set(costs.process) == set(costs.pool) == set(spawning.methods())
     assert all(len(v) == 2 and min(v) > 0 for v in costs.process.values())
-    assert "Cheapest here" in spawning.start_verdict(costs)
+    assert "the cheapest process here" in spawning.start_verdict(costs).headline
     assert len(figures.start_costs(costs).axes) == 2
     with pytest.raises(ValueError, match="repeats"):
         spawning.start_costs(repeats=0)
