@@ -15,7 +15,8 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
-from ..core import machine, runner
+from ..core import machine, runner, text
+from ..core.text import Verdict
 from ..nb01_gil.gil import switch_interval
 
 MAX_THREADS = 64
@@ -119,17 +120,17 @@ def plain_counter(threads: int = 4, increments: int = 200_000, trials: int = 3) 
     return Tally("counter.value += 1", threads, threads * increments, tuple(actual), tuple(seconds))
 
 
-def plain_verdict(tally: Tally) -> str:
+def plain_verdict(tally: Tally) -> Verdict:
     lost = max(tally.lost)
     figures = (f"{tally.threads} threads × {tally.expected // tally.threads:,} increments, "
                f"{len(tally.actual)} trials: at most {lost:,} updates lost.")
     if lost == 0:
-        return figures + (" Nothing lost — on this interpreter a thread is only switched out at a "
-                          "call or a backward jump, never inside `+=`. That is luck, not a promise.")
+        return Verdict(figures, "Nothing lost — on this interpreter a thread is only switched out at a "
+                                "call or a backward jump, never inside `+=`. That is luck, not a promise.")
     if not machine.gil_enabled().value:
-        return figures + (" Updates were lost: `+=` is a read, an add and a write, and without a GIL "
-                          "two threads can run them at the same instant.")
-    return figures + " Updates were lost: `+=` is a read, an add and a write, and a switch fell between."
+        return Verdict(figures, "Updates were lost: `+=` is a read, an add and a write, and without a "
+                                "GIL two threads can run them at the same instant.")
+    return Verdict(figures, "Updates were lost: `+=` is a read, an add and a write, and a switch fell between.")
 
 
 # --- 2. a realistic lost update ---------------------------------------------------------------
@@ -193,10 +194,12 @@ def bank_sweep(thread_counts: Sequence[int] = (2, 4, 8), total: int = 1_200_000,
     return tallies
 
 
-def bank_verdict(tallies: Sequence[Tally]) -> str:
+def bank_verdict(tallies: Sequence[Tally]) -> Verdict:
     parts = [f"{t.threads} threads: updates lost in {t.trials_with_losses:.0%} of {len(t.actual)} "
              f"trials (median {statistics.median(t.lost) / t.expected:.0%} of deposits)" for t in tallies]
-    return "; ".join(parts) + "."
+    worst = max(tallies, key=lambda t: t.trials_with_losses)
+    return Verdict(f"With {worst.threads} threads, deposits were lost in {worst.trials_with_losses:.0%} "
+                   f"of the trials.", "; ".join(parts) + ".")
 
 
 @dataclass(frozen=True)
@@ -281,12 +284,12 @@ def format_trace(result: Trace) -> str:
     return "\n".join(lines)
 
 
-def trace_verdict(result: Trace) -> str:
+def trace_verdict(result: Trace) -> Verdict:
     if result.loser is None:
-        return "No lost update in this run: run it again, or with more deposits."
-    return (f"Thread {result.loser} read {result.read:,}, was switched out, and the other thread "
-            f"took the balance to {result.overwritten:,}; thread {result.loser} then wrote "
-            f"{result.read + 1:,}, wiping out {result.overwritten - result.read:,} deposits at once.")
+        return Verdict("No lost update in this run: run it again, or with more deposits.")
+    return Verdict(f"Thread {result.loser} read {result.read:,}, was switched out, and the other thread "
+                   f"took the balance to {result.overwritten:,}; thread {result.loser} then wrote "
+                   f"{result.read + 1:,}, wiping out {result.overwritten - result.read:,} deposits at once.")
 
 
 # --- 3. fixes, measured ---------------------------------------------------------------------------
@@ -388,16 +391,16 @@ def _timed_fixes(threads: int, deposits: int, expected: int) -> list[Fix]:
     return results
 
 
-def fixes_verdict(results: list[Fix], operations: int) -> str:
+def fixes_verdict(results: list[Fix], operations: int) -> Verdict:
     """`operations`: deposits in all, to spread the lock's extra time over."""
     racy = results[0]
     lock = next(r for r in results if r.label == "threading.Lock")
     per_op = (lock.seconds - racy.seconds) / operations * 1e9
     right = [r.label for r in results if r.correct]
     racy_note = "" if racy.correct else f"The racy version lost {operations - racy.total:,}. "
-    return (racy_note + f"Exact: {', '.join(right)}. The lock cost about {max(per_op, 0):.0f} ns per deposit "
-            f"here; keeping state unshared was fastest of the correct ones: "
-            f"{min((r for r in results if r.correct), key=lambda r: r.seconds).label}.")
+    fastest = min((r for r in results if r.correct), key=lambda r: r.seconds).label
+    return Verdict(f"Exact: {', '.join(right)}; the lock cost about {max(per_op, 0):.0f} ns per deposit here.",
+                   racy_note + f"The fastest of the exact ones was {fastest}.")
 
 
 # --- 4. processes -------------------------------------------------------------------------------
@@ -456,16 +459,17 @@ def process_counters(processes: int = 2, increments: int = 100_000, method: str 
     return results
 
 
-def process_verdict(results: list[Fix], expected: int) -> str:
+def process_verdict(results: list[Fix], expected: int) -> Verdict:
     unlocked, locked, nothing = results
     lost = expected - unlocked.total
     first = (f"Without the lock {lost:,} of {expected:,} increments were lost"
              if lost else f"Without the lock nothing was lost this time (with "
                           f"{machine.usable_cpus().value} usable CPU(s) the processes rarely "
                           "overlapped between read and write) — run it again")
-    return (f"{first}; with get_lock() the total was {'exact' if locked.correct else 'wrong'} and "
-            f"took {locked.seconds / max(unlocked.seconds, 1e-9):.1f}× as long; sharing nothing was "
-            f"{'exact' if nothing.correct else 'wrong'} with no lock at all.")
+    return Verdict(f"{first}.", (
+        f"With get_lock() the total was {'exact' if locked.correct else 'wrong'} and took "
+        f"{text.times(locked.seconds / max(unlocked.seconds, 1e-9), 'longer', 'shorter', 'about as long')}; "
+        f"sharing nothing was {'exact' if nothing.correct else 'wrong'} with no lock at all."))
 
 
 # --- 5. deadlock and check-then-act ----------------------------------------------------------------
