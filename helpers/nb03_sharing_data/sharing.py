@@ -115,15 +115,16 @@ def in_place(sizes_mib: Sequence[int] = (1, 4, 16, 64), workers: int | None = No
     return InPlace(tuple(sizes), {c: tuple(s) for c, s in seconds.items()}, workers, same)
 
 
-def in_place_verdict(result: InPlace) -> str:
+def in_place_verdict(result: InPlace) -> Verdict:
     top, n = result.sizes[-1], result.workers
     array_1, array_n, list_1, list_n = (result.seconds[c][-1] for c in result.seconds)
     shared = ("Every thread wrote into the very array and list the main thread holds (same "
               "address, every value seen afterwards): nothing was copied or sent."
               if result.same_objects else "Some thread did NOT see the caller's objects — unexpected.")
-    return (f"{shared} At {text.size(top)}: the array filled at {text.rate(top / array_n)} with "
-            f"{n} threads ({array_1 / array_n:.2f}× one thread); the list took {list_n * 1000:.0f} ms "
-            f"with {n} threads ({list_1 / list_n:.2f}× one thread — {_list_reason()}).")
+    return Verdict(shared, (
+        f"At {text.size(top)}: the array filled at {text.rate(top / array_n)} with "
+        f"{n} threads ({array_1 / array_n:.2f}× one thread); the list took {list_n * 1000:.0f} ms "
+        f"with {n} threads ({list_1 / list_n:.2f}× one thread — {_list_reason()})."))
 
 
 def _list_reason() -> str:
@@ -673,14 +674,17 @@ def _judge(label: str, increments: int, seconds: float, values: np.ndarray) -> S
                     f"{wrong:,} items wrong" if wrong else "exact")
 
 
-def state_verdict(runs: Sequence[StateRun]) -> str:
+def state_verdict(runs: Sequence[StateRun]) -> Verdict:
     fastest = max(runs, key=lambda r: r.rate)
     slowest = min(runs, key=lambda r: r.rate)
-    wrong = [f"{r.label} ({r.detail})" for r in runs if not r.correct]
-    lost = f" Wrong: {', '.join(wrong)} — nothing guarded the read-modify-write." if wrong else ""
-    return (f"Fastest: {fastest.label}, {fastest.rate / 1e6:,.1f} million additions per second; "
-            f"slowest: {slowest.label}, {slowest.rate:,.0f} per second "
-            f"({fastest.rate / slowest.rate:,.0f}× slower).{lost}")
+    wrong = [r.label for r in runs if not r.correct]
+    slower = text.times(fastest.rate / slowest.rate, "slower", "faster", "about as fast")
+    headline = (f"Fastest: {fastest.label}; slowest: {slowest.label}, {slower}"
+                + (f"; wrong total: {', '.join(wrong)}." if wrong else "."))
+    lost = (" Wrong: " + ", ".join(f"{r.label} ({r.detail})" for r in runs if not r.correct)
+            + " — nothing guarded the read-modify-write." if wrong else "")
+    return Verdict(headline, f"{fastest.label}: {fastest.rate / 1e6:,.1f} million additions per second; "
+                             f"{slowest.label}: {slowest.rate:,.0f} per second.{lost}")
 
 
 # --- 5. a worked job: normalise the rows of a large array ----------------------------------------
@@ -855,15 +859,17 @@ class PeakMemory:
         return total
 
 
-def job_verdict(result: Job) -> str:
+def job_verdict(result: Job) -> Verdict:
     base = result.run("sequential") if any(r.method == "sequential" for r in result.runs) else None
     parts = []
     for run in result.runs:
         speed = f", {base.seconds / run.seconds:.2f}× sequential" if base and run is not base else ""
         parts.append(f"{run.method} {run.seconds * 1000:.0f} ms{speed}, +{run.peak_mib:.0f} MiB")
-    return (f"Normalising {text.size(result.nbytes)} of rows with {result.workers} workers — "
-            + "; ".join(parts) + f" (peak extra {result.memory_measure}). Every result equalled "
-            "the sequential one.")
+    fastest = min(result.runs, key=lambda r: r.seconds)
+    return Verdict(f"Normalising {text.size(result.nbytes)} of rows with {result.workers} workers, "
+                   f"{fastest.method} was fastest, at {text.ms(fastest.seconds)}.",
+                   "; ".join(parts) + f" (peak extra {result.memory_measure}). Every result equalled "
+                   "the sequential one.")
 
 
 # --- 6. producer and consumers with a Queue -----------------------------------------------------
@@ -976,11 +982,12 @@ def _count_left(inbox) -> int:
         return left
 
 
-def pipeline_verdict(right: Pipeline, wrong: Pipeline) -> str:
-    return (f"With sentinels: {sum(right.handled)} of {right.items} items handled "
-            f"({' + '.join(map(str, right.handled))} by {len(right.handled)} consumers), "
-            f"{'every result right' if right.complete else 'SOME RESULTS WRONG'}, no lock anywhere. "
-            + _empty_verdict(wrong))
+def pipeline_verdict(right: Pipeline, wrong: Pipeline) -> Verdict:
+    return Verdict(f"With sentinels {sum(right.handled)} of {right.items} items were handled, "
+                   f"{'every result right' if right.complete else 'SOME RESULTS WRONG'}; stopping on "
+                   f"queue.empty() handled {sum(wrong.handled)} and left {wrong.left_behind} behind.",
+                   f"With sentinels: {' + '.join(map(str, right.handled))} items by "
+                   f"{len(right.handled)} consumers, no lock anywhere. " + _empty_verdict(wrong))
 
 
 def _empty_verdict(wrong: Pipeline) -> str:
