@@ -17,6 +17,7 @@ from typing import Sequence
 
 from ..nb00_start_here import first_look
 from ..core import machine, runner, text, workloads
+from ..core.text import Verdict
 from ..core.runner import Span, Sweep
 
 SLICE_SECONDS = 0.00001  # 10 µs of work between time stamps: fine enough for a 0.5 ms interval
@@ -60,7 +61,7 @@ def _part(progress: runner.Progress | None, index: int, parts: int) -> runner.Pr
     return lambda done, total: progress(index * total + done, parts * total)
 
 
-def scaling_verdict(sweep: Sweep) -> str:
+def scaling_verdict(sweep: Sweep) -> Verdict:
     """The same reading as notebook 00's, for these sweeps."""
     return first_look.verdict(sweep)
 
@@ -157,19 +158,23 @@ def time_with_at_least(spans: Sequence[Span], count: int) -> float:
     return total
 
 
-def timeline_verdict(line: Timeline) -> str:
-    """What the stretches show: taking turns, or running at once."""
-    figures = f"{line.label}: {line.parallelism:.2f} CPUs busy on average ({line.usable_cpus} usable). "
+def timeline_verdict(line: Timeline) -> Verdict:
+    """What the stretches show, taking turns or running at once, in one sentence with its figure."""
+    figures = f"{line.label} kept {line.parallelism:.2f} CPUs busy on average ({line.usable_cpus} usable): "
+    return Verdict(figures + _turns(line) + ".")
+
+
+def _turns(line: Timeline) -> str:
     if line.parallelism < 1.3:
         if line.backend == "threads" and line.kind == "cpu" and machine.gil_enabled().value:
-            return figures + "They took turns: only the thread holding the GIL runs Python."
+            return "they took turns, as only the thread holding the GIL runs Python"
         if line.usable_cpus == 1:
-            return figures + "They took turns: with one usable CPU only one can run at a time."
-        return figures + "They mostly took turns, although nothing in this run required it."
+            return "they took turns, as with one usable CPU only one can run at a time"
+        return "they mostly took turns, although nothing in this run required it"
     if line.workers > line.usable_cpus:
-        return figures + (f"They ran in parallel as far as {line.usable_cpus} usable CPUs allow; "
-                          "the operating system made the rest take turns.")
-    return figures + "They ran in parallel: nothing made them wait for each other."
+        return (f"they ran in parallel as far as {line.usable_cpus} usable CPUs allow, and the "
+                "operating system made the rest take turns")
+    return "they ran in parallel, as nothing made them wait for each other"
 
 
 # --- 3. the switch interval ---------------------------------------------------------------
@@ -228,10 +233,11 @@ def _inner_lengths(runs: Sequence[Span]) -> list[float]:
     return lengths
 
 
-def switching_verdict(result: SwitchResult) -> str:
+def switching_verdict(result: SwitchResult) -> Verdict:
     parts = [f"{interval * 1000:g} ms → median stretch {result.median(interval) * 1000:.2f} ms"
              for interval in result.run_lengths]
-    said = "Two CPU-bound threads: " + "; ".join(parts) + "."
+    headline = "Two CPU-bound threads, at each switch interval: " + "; ".join(parts) + "."
+    said = ""
     late = [i for i in result.run_lengths if result.median(i) > 2 * i]
     early = [i for i in result.run_lengths if result.median(i) < i / 2]
     if early:
@@ -245,7 +251,7 @@ def switching_verdict(result: SwitchResult) -> str:
     if not machine.gil_enabled().value:
         said += (" This Python has no GIL: the interval does not decide who runs, the operating "
                  "system does.")
-    return said + f" The interval is back at {result.default_interval * 1000:g} ms."
+    return Verdict(headline, (said + f" The interval is back at {result.default_interval * 1000:g} ms.").strip())
 
 
 # --- 4. the convoy effect ------------------------------------------------------------------
@@ -408,7 +414,7 @@ def hog_label(backend: str, count: int) -> str:
     return f"{count} CPU-bound {noun}"
 
 
-def convoy_verdict(result: Convoy) -> str:
+def convoy_verdict(result: Convoy) -> Verdict:
     alone = result.median(("alone", 0))
     parts = [f"alone {alone * 1000:.2f} ms"]
     for key in result.latencies:
@@ -417,10 +423,10 @@ def convoy_verdict(result: Convoy) -> str:
                          f"(p99 {result.p99(key) * 1000:.2f}, {len(result.latencies[key])} pings)")
     worst = max(result.latencies, key=result.median)
     ratio = result.median(worst) / alone if alone else float("inf")
-    meaning = (f" The worst case, {hog_label(*worst)}, made each round trip "
-               f"{text.times(ratio, 'slower', 'faster', 'about as fast as alone')}; the switch "
-               f"interval is {result.switch_interval * 1000:g} ms.")
-    return "Median round trip: " + "; ".join(parts) + "." + meaning + machine.busy_note()
+    headline = (f"The worst case, {hog_label(*worst)}, made each round trip "
+                f"{text.times(ratio, 'slower', 'faster', 'about as fast as alone')}; the switch "
+                f"interval is {result.switch_interval * 1000:g} ms.")
+    return Verdict(headline, "Median round trip: " + "; ".join(parts) + "." + machine.busy_note())
 
 
 # --- 5. mixed work -------------------------------------------------------------------------
@@ -478,20 +484,21 @@ def amdahl(serial_share, workers: int):
     return 1 / (serial_share + (1 - serial_share) / workers)
 
 
-def mixed_verdict(result: Mixed) -> str:
+def mixed_verdict(result: Mixed) -> Verdict:
     """Where threads kept up with processes (at least 90% of their speedup) and where not."""
     rows = list(zip(result.shares, result.speedups["threads"], result.speedups["processes"]))
     enough = [f"{share:.0%}" for share, t, p in rows if t >= 0.9 * p]
     behind = [f"{share:.0%}" for share, t, p in rows if t < 0.9 * p]
     ends = "; ".join(f"at {share:.0%} cpu threads {t:.1f}× vs processes {p:.1f}×"
                      for share, t, p in (rows[0], rows[-1]))
-    said = (f"With {result.workers} workers, threads were good enough (at least 90% of the "
-            f"processes' speedup) at cpu shares {', '.join(enough) or 'none'}, and processes won "
-            f"by more than 10% at {', '.join(behind) or 'none'}; {ends}.")
+    headline = (f"With {result.workers} workers, threads were good enough (at least 90% of the "
+                f"processes' speedup) at cpu shares {', '.join(enough) or 'none'}, and processes won "
+                f"by more than 10% at {', '.join(behind) or 'none'}.")
+    said = f"{ends[0].upper()}{ends[1:]}."
     if machine.usable_cpus().value == 1:
         said += (" With one usable CPU processes cannot compute in parallel either, so threads "
                  "lose nothing to them even on all-cpu work: only the waits overlap.")
-    return said
+    return Verdict(headline, said)
 
 
 # --- 6. free-threaded Python ----------------------------------------------------------------

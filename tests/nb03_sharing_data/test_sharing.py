@@ -191,7 +191,7 @@ def test_sentinels_finish_the_work_and_empty_stops_early():
     # (at 5 ms, beside other test workers, the consumers once fell behind and finished)
     wrong = sharing.pipeline(items=50, consumers=2, pause=0.02, stop_on_empty=True)
     assert not wrong.complete and sum(wrong.handled) + wrong.left_behind == 50
-    assert "With sentinels: 50 of 50" in sharing.pipeline_verdict(right, wrong)
+    assert "With sentinels 50 of 50 items were handled" in sharing.pipeline_verdict(right, wrong).headline
     assert "quit while the producer was still working" in sharing.pipeline_verdict(right, wrong)
     assert figures.pipeline(right, wrong).axes
 
