@@ -483,6 +483,8 @@ def memory_added(backend: str, counts: list[int]) -> list[tuple[float, float, fl
         for ours, _ in pipes:
             ours.send("stop")
         for worker in workers:
+            if _never_started(worker):  # an interrupt landed inside its start(): nothing to join
+                continue
             worker.join(timeout=5)
             if hasattr(worker, "terminate") and worker.is_alive():
                 worker.terminate()
@@ -491,6 +493,11 @@ def memory_added(backend: str, counts: list[int]) -> list[tuple[float, float, fl
             ours.close()
             theirs.close()
     return rows
+
+
+def _never_started(worker) -> bool:
+    """A thread without an ident, or a process without a pid, was never started."""
+    return (worker.pid if isinstance(worker, multiprocessing.process.BaseProcess) else worker.ident) is None
 
 
 def _added(here, base, workers, backend) -> tuple[float, float, float]:

@@ -110,3 +110,19 @@ def test_fork_is_not_offered_on_macos_where_cpython_calls_it_unsafe(monkeypatch)
     assert spawning.methods() == ["forkserver", "spawn"]
     monkeypatch.setattr(spawning.sys, "platform", "linux")
     assert spawning.methods() == ["fork", "forkserver", "spawn"]
+
+
+@pytest.mark.parametrize("backend", ["threads", "spawn"])
+def test_an_interrupt_inside_a_workers_start_leaves_nothing_to_join(backend, monkeypatch, no_leftovers):
+    calls = {"n": 0}
+    real = spawning.runner.fork_warning_hidden
+
+    def interrupted_on_the_second_start():
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt  # as if Ctrl-C landed before the second worker started
+        return real()
+
+    monkeypatch.setattr(spawning.runner, "fork_warning_hidden", interrupted_on_the_second_start)
+    with pytest.raises(KeyboardInterrupt):
+        spawning.memory_added(backend, [2])
