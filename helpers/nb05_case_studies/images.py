@@ -19,6 +19,7 @@ from typing import Callable, Iterator
 import numpy as np
 
 from ..core import machine, runner, shm, text
+from ..core.text import Verdict
 
 KERNELS = ("python", "numpy")
 KERNEL_TITLES = {"python": "pure Python (holds the GIL)", "numpy": "NumPy (releases the GIL)"}
@@ -345,7 +346,7 @@ def trial(kernel: str = "python", way: str = "processes", workers: int | None = 
 TIE = 1.1  # a runner-up within 10% of the winner's time is a tie on a noisy machine
 
 
-def verdict(result: Tiled) -> str:
+def verdict(result: Tiled) -> Verdict:
     """One sentence on the set-up, then one per kernel: which way won here, and by how much."""
     if result.usable_cpus == 1 or result.workers == 1:
         why = ("On this machine this notebook may use only 1 CPU, so nothing" if
@@ -358,7 +359,7 @@ def verdict(result: Tiled) -> str:
     sentences = [_kernel_sentence(result, kernel) for kernel in result.kernels]
     same = ("Every way gave the same image, pixel for pixel"
             + (", and so did both kernels." if result.kernels_agree else "."))
-    return " ".join([opening, *sentences, same])
+    return Verdict(sentences[0], " ".join([opening, *sentences[1:], same]))
 
 
 

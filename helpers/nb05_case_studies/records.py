@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Iterator, Sequence
 
 from ..core import machine, runner, text
+from ..core.text import Verdict
 
 MAX_RECORDS = 20_000
 MAX_FILES = 100
@@ -289,7 +290,7 @@ def chunking(records: int = RECORDS, chunksizes: Sequence[int] | None = None,
 
 
 
-def chunking_verdict(result: Chunking) -> str:
+def chunking_verdict(result: Chunking) -> Verdict:
     """On this machine: the best chunksize, what chunksize 1 lost and why, idle workers."""
     best, smallest, largest = result.best, min(result.seconds), max(result.seconds)
     each = result.sequential / result.records * 1e6
@@ -314,7 +315,9 @@ def chunking_verdict(result: Chunking) -> str:
                  "can beat the plain loop: the best one only wastes the least.")
     elif result.speedup(best) < 1:
         summary += " Even the best chunksize did not beat the plain loop here: each record is too little work."
-    return summary
+    headline = (f"On {result.workers} {result.start_method} processes the best chunksize was {best:,}, "
+                f"{result.speedup(best):.2f}× the speed of a plain loop.")
+    return Verdict(headline, summary)
 
 
 # --- the exercise ------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from ..core import machine, runner, text, workloads
+from ..core.text import Verdict
 
 MODES = ("main thread", "background thread", "process")
 JOB_MODES = ("thread", "process")
@@ -236,7 +237,7 @@ def _measure_mode(mode: str, iterations: int) -> ModeRun:
                    seen, STEPS, tuple(posted - started for posted, _ in delays))
 
 
-def responsiveness_verdict(result: Responsiveness) -> str:
+def responsiveness_verdict(result: Responsiveness) -> Verdict:
     """One sentence per mode, from the measured delays."""
     parts = []
     for mode, run in result.runs.items():
@@ -244,15 +245,16 @@ def responsiveness_verdict(result: Responsiveness) -> str:
                      f"{run.max_delay * 1000:.0f} ms at worst, progress drawn "
                      f"{run.progress_seen} of {run.steps} times")
     said = "On this machine, while the computation ran — " + "; ".join(parts) + "."
+    headline = said
     inline, thread = result.runs.get("main thread"), result.runs.get("background thread")
     if inline and thread and inline.max_delay > 0:
-        said += (f" On the main thread the UI froze for {inline.max_delay:.2f} s, as long as the "
-                 f"computation; beside a thread its worst wait was "
-                 f"{text.times(max(thread.max_delay, 1e-6) / inline.max_delay, 'longer', 'shorter', 'about as long')}.")
+        headline = (f"On the main thread the UI froze for {inline.max_delay:.2f} s, as long as the "
+                    f"computation; beside a thread its worst wait was "
+                    f"{text.times(max(thread.max_delay, 1e-6) / inline.max_delay, 'longer', 'shorter', 'about as long')}.")
     if "process" in result.runs and result.usable_cpus < 2:
         said += (" With 1 usable CPU the process shares it with the UI, so the operating system "
                  "splits the time between them.")
-    return said
+    return Verdict(headline, said if headline != said else "")
 
 
 # --- cancellation -------------------------------------------------------------------------------
@@ -419,7 +421,7 @@ def _cancel_process(way: str, seconds: float) -> CancelRun:
     return CancelRun(way, asked - started, stopped - asked, steps < STEPS, _left_running())
 
 
-def cancelling_verdict(result: Cancelling) -> str:
+def cancelling_verdict(result: Cancelling) -> Verdict:
     """Which ways stopped when asked, and how fast, from the numbers."""
     runs = {run.way: run for run in result.runs}
     sentences = []
@@ -439,7 +441,10 @@ def cancelling_verdict(result: Cancelling) -> str:
         + ("in the middle of its work" if child.cancelled else "(it had already finished)")
         + (", and no child was left." if child.left_running == 0
            else f", but {child.left_running} were left running."))
-    return " ".join(sentences)
+    headline = (f"The process was terminated in {child.stopped_after * 1000:.1f} ms and a thread that "
+                f"checks a flag stopped {coop.stopped_after * 1000:.0f} ms after being asked; the "
+                "main-thread computation could not be cancelled at all.")
+    return Verdict(headline, " ".join(sentences))
 
 
 # --- jobs for the live panel --------------------------------------------------------------------

@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 import psutil
 
 from ..core import machine, runner, text, workloads
+from ..core.text import Verdict
 
 KINDS = ("single", "threads", "threads + process pool")
 HANDLERS = ("io", "cpu")
@@ -460,5 +461,5 @@ def cpu_verdict(result: Comparison) -> str:
     return f"On this machine, for a computing (cpu) handler, {first}; {second}.{third}"
 
 
-def verdict(result: Comparison) -> str:
-    return io_verdict(result) + "\n" + cpu_verdict(result)
+def verdict(result: Comparison) -> Verdict:
+    return Verdict(io_verdict(result), cpu_verdict(result))

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from ..core import machine, runner, text, workloads
+from ..core.text import Verdict
 
 CHOICES = ("threads", "processes", "sequential")
 MAX_ARGUMENTS = 256
@@ -540,12 +541,12 @@ def _pickle_reason(advice: Advice) -> str:
 
 
 
-def verdict(advice: Advice) -> str:
+def verdict(advice: Advice) -> Verdict:
     """The recommendation and its reasons, or the problem that stopped the measurement."""
     if advice.problem:
-        return f"No advice for {advice.task}: {advice.problem}"
+        return Verdict(f"No advice for {advice.task}: {advice.problem}")
     head = f"On this machine, for {advice.task}: use {advice.choice}."
-    return "\n".join([head] + [f"  - {reason}" for reason in advice.reasons])
+    return Verdict(head, "\n".join(f"  - {reason}" for reason in advice.reasons))
 
 
 def advise_builtin(kind: str = "cpu", units: float = 1.0, tasks: int | None = None,

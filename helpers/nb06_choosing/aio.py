@@ -27,6 +27,7 @@ from typing import Awaitable, Callable, Sequence
 import psutil
 
 from ..core import machine, runner, text, workloads
+from ..core.text import Verdict
 
 BACKENDS = ("threads", "asyncio")
 MAX_CONCURRENCY = 1000
@@ -389,7 +390,7 @@ def _ratio_words(a: float, b: float, more: str, less: str) -> str:
     return f"{ratio:.1f}× {more}" if ratio > 1 else f"{1 / ratio:.1f}× {less}"
 
 
-def compare_verdict(result: AioComparison) -> str:
+def compare_verdict(result: AioComparison) -> Verdict:
     """At the largest concurrency: throughput of both, and memory per waiter of both."""
     n, wait_ms = result.concurrency[-1], result.wait * 1000
     threads, tasks = result.throughput("threads")[-1], result.throughput("asyncio")[-1]
@@ -399,9 +400,9 @@ def compare_verdict(result: AioComparison) -> str:
     memory = _memory_sentence(result)
     cpus = ("" if result.usable_cpus > 1 else
             " (This kernel may use 1 CPU; both ran on it — a wait itself needs no CPU.)")
-    return (f"On this machine, with {n:,} waits of {wait_ms:g} ms in flight at once, threads "
-            f"completed {threads:,.0f} waits/s and asyncio {tasks:,.0f} (ideal {ideal:,.0f}: "
-            f"every wait at once) — {speed}. {memory}{cpus}")
+    return Verdict(f"On this machine, with {n:,} waits of {wait_ms:g} ms in flight at once, {speed}.",
+                   f"Threads completed {threads:,.0f} waits/s and asyncio {tasks:,.0f} (ideal "
+                   f"{ideal:,.0f}: every wait at once). {memory}{cpus}")
 
 
 def memory_per_task(result: AioComparison, backend: str) -> float:

@@ -22,6 +22,7 @@ from typing import Callable, Iterator, Sequence
 
 from ..nb06_choosing import aio
 from ..core import machine, probe, runner, text, workloads
+from ..core.text import Verdict
 from ..core.children import trivial
 
 ENGINES = ("lab threads", "lab processes", "dask threads", "dask processes", "joblib (loky)")
@@ -259,7 +260,7 @@ def trial(engine: str = "dask processes", kind: str = "cpu", workers: int | None
 
 
 
-def engines_verdict(result: Engines) -> str:
+def engines_verdict(result: Engines) -> Verdict:
     """What the engines cost and gained here, and which of them the scheduler slows."""
     lines = []
     for run in result.runs:
@@ -268,17 +269,19 @@ def engines_verdict(result: Engines) -> str:
                      f"{text.us(run.per_task_seconds)} per empty task; speedup {gains}.")
     cheapest = min(result.runs, key=lambda r: r.per_task_seconds)
     dearest = max(result.runs, key=lambda r: r.per_task_seconds)
+    headline = lines.pop(0)
     if len(result.runs) > 1:
-        lines.append(f"Per task, {dearest.engine} costs "
-                     f"{dearest.per_task_seconds / cheapest.per_task_seconds:,.0f}× what "
-                     f"{cheapest.engine} does: {_overhead_meaning(dearest.engine)}")
+        lines.insert(0, headline)
+        headline = (f"Per task, {dearest.engine} costs "
+                    f"{dearest.per_task_seconds / cheapest.per_task_seconds:,.0f}× what "
+                    f"{cheapest.engine} does: {_overhead_meaning(dearest.engine)}")
     if result.usable_cpus == 1 and "cpu" in result.kinds:
         lines.append("With one usable CPU no engine can speed up cpu work: there is nothing to "
                      "run it in parallel on.")
-    return "\n".join(lines)
+    return Verdict(headline, "\n".join(lines))
 
 
-def joblib_verdict(result: Engines) -> str:
+def joblib_verdict(result: Engines) -> Verdict:
     """joblib against the lab's own process pool, on the same tasks."""
     joblib, lab = result.run("joblib (loky)"), result.run("lab processes")
     ratio = joblib.per_task_seconds / lab.per_task_seconds
@@ -286,8 +289,8 @@ def joblib_verdict(result: Engines) -> str:
             f"{ratio:.1f}× dearer" if ratio > 1.2 else "about as cheap")
     gains = ", ".join(f"{kind} {result.speedup('joblib (loky)', kind):.1f}× against "
                       f"{result.speedup('lab processes', kind):.1f}×" for kind in result.kinds)
-    return (f"joblib handed out an empty task in {text.us(joblib.per_task_seconds)}, {cost} than the "
-            f"lab's process pool ({text.us(lab.per_task_seconds)}); speedups {gains}.")
+    return Verdict(f"joblib handed out an empty task in {text.us(joblib.per_task_seconds)}, {cost} than the "
+                   f"lab's process pool ({text.us(lab.per_task_seconds)}).", f"Speedups: {gains}.")
 
 
 def _overhead_meaning(name: str) -> str:
@@ -406,10 +409,10 @@ def _in_interpreters(interpreters, iterations: int, tasks: int, workers: int) ->
             interpreter.close()
 
 
-def beyond_verdict(result: Beyond) -> str:
+def beyond_verdict(result: Beyond) -> Verdict:
     """What was measured, or what is missing here and what it would show."""
     if not result.available:
-        return f"{result.option}: not here — {result.reason}. " + _what_it_would_show(result.option)
+        return Verdict(f"{result.option}: not here — {result.reason}.", _what_it_would_show(result.option))
     threads = result.speedup("threads")
     line = f"{result.option} on {result.workers} workers: threads {threads:.1f}×"
     if result.option == "subinterpreters":
@@ -417,10 +420,10 @@ def beyond_verdict(result: Beyond) -> str:
         best = result.speedup("subinterpreters")
     else:
         best = threads
-    line += " the sequential speed on pure-Python cpu work. "
+    line += " the sequential speed on pure-Python cpu work."
     if best >= 1.3:
-        return line + "Pure Python ran in parallel inside one process: no GIL was shared."
-    return line + ("No speedup: with one usable CPU nothing runs in parallel."
+        return Verdict(line, "Pure Python ran in parallel inside one process: no GIL was shared.")
+    return Verdict(line, "No speedup: with one usable CPU nothing runs in parallel."
                    if machine.usable_cpus().value == 1 else
                    "No speedup here: something still serialised the work (a busy machine?).")
 
