@@ -57,7 +57,7 @@ def test_chunking_measures_every_way_and_agrees():
     assert result.summary["sessions"] == 120
     assert result.best in result.seconds
     text = records.chunking_verdict(result)
-    assert text.startswith("On this machine") and f"best chunksize was {result.best:,}" in text
+    assert text.details.startswith("On this machine") and f"best chunksize was {result.best:,}" in text.headline
     figure = figures.record_chunking(result)
     assert figure.axes[0].get_xscale() == "log"
 
