@@ -516,9 +516,17 @@ def free_threading_note(sweeps: dict[str, Sweep]) -> str:
                 "and plain `counter += 1` across threads would start losing updates. To try it, "
                 "install a free-threaded Python 3.13+ (for example `uv python install 3.14t`, or "
                 "the free-threaded option of the python.org installer), make a virtual "
-                "environment with it, install requirements.txt and run this notebook again.")
+                "environment with it, install requirements.txt and run this notebook again. "
+                + EXTENSIONS_NOTE)
     return ("The GIL is off in this interpreter (" + gil.source + ")." + measured +
-            " Compare the cpu panel with a regular build: there threads stay near 1×.")
+            " Compare the cpu panel with a regular build: there threads stay near 1×. "
+            + EXTENSIONS_NOTE)
+
+
+EXTENSIONS_NOTE = ("On a free-threaded build, importing an extension module that has not declared "
+                   "itself ready turns the GIL back on for the whole process (Python warns when it "
+                   "does; `PYTHON_GIL=0` keeps it off at your own risk), so check "
+                   "`sys._is_gil_enabled()` after your imports.")
 
 
 # --- try it yourself -------------------------------------------------------------------------

@@ -182,3 +182,7 @@ def test_amdahls_law_and_its_curve_on_the_mixed_figure():
     figure = figures.mixed(gil.Mixed(4, (0.0, 1.0), {"threads": (3.5, 1.0), "processes": (3.4, 1.9)}))
     labels = [t.get_text() for t in figure.axes[0].get_legend().get_texts()]
     assert "Amdahl's law, 4 workers, cpu share serial" in labels
+
+
+def test_the_free_threading_note_warns_that_an_unready_extension_turns_the_gil_back_on():
+    assert "turns the GIL back on" in gil.free_threading_note({})
