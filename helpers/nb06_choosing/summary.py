@@ -274,7 +274,10 @@ def guide_steps(s: Summary) -> tuple[list[Step], list[Step], str]:
              f"Threads, or asyncio. Here io waits ran {io_t.text} faster on {s.workers['io']} "
              f"threads (processes {io_p.text}): more workers than CPUs is fine."),
         Step("Is it pure-Python CPU work?",
-             f"Processes{one_cpu}. Here cpu work ran {cpu_p.text} on {s.workers['cpu']} processes, "
+             (f"Processes{one_cpu}." if s.gil_enabled else
+              f"Threads or processes{one_cpu}: this Python has no GIL, so threads run Python in "
+              "parallel too.")
+             + f" Here cpu work ran {cpu_p.text} on {s.workers['cpu']} processes, "
              f"{cpu_t.text} on threads. Each process costs {s.process_start.text} to start and "
              f"{s.process_memory.text}: keep one pool." + (busy if cpu_p.value < FASTER else "")),
         Step("Does it spend its time in C code that releases the GIL (NumPy, hashlib, zlib)?",

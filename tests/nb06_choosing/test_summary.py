@@ -192,3 +192,10 @@ def test_threads_beating_the_gil_on_pure_python_is_called_noise_not_a_missing_gi
     assert "without the GIL" in summary._cpu_meaning(1.0, 1.5, gil=False)
     said = summary._cpu_meaning(0.3, 1.4, gil=True)
     assert "without the GIL" not in said and "measure again" in said
+
+
+def test_the_guide_sends_pure_python_to_threads_too_on_a_free_threaded_build():
+    backend, _, _ = summary.guide_steps(fake(gil_enabled=False))
+    assert backend[1].yes.startswith("Threads or processes") and "no GIL" in backend[1].yes
+    backend, _, _ = summary.guide_steps(fake(gil_enabled=True))
+    assert backend[1].yes.startswith("Processes")
