@@ -103,3 +103,54 @@ def mixed(result: gil.Mixed) -> Figure:
     style.tidy(ax)
     return figure
 
+
+
+def handover(result: gil.Handover, intervals_shown: int = 6) -> Figure:
+    """A close-up of measured hand-overs: who held the GIL, when the waiting thread asked for
+    it (one interval into its wait, as CPython's rule says), and when it got it."""
+    interval_ms = result.interval * 1000
+    runs = sorted(result.line.runs, key=lambda r: r.start)
+    start = runs[len(runs) // 3].start * 1000  # a window from the middle, where both run
+    end = start + intervals_shown * interval_ms
+    figure = style.new_figure(9, 3.2)
+    ax = figure.add_subplot()
+    shades = ("#0072B2", "#E69F00")
+    for run in runs:
+        ax.broken_barh([(run.start * 1000, run.duration * 1000)], (run.worker - 0.3, 0.6),
+                       facecolors=shades[run.worker % 2], label="holds the GIL and runs")
+    explained = False
+    for worker, began, got in result.waits:
+        began, got = began * 1000, got * 1000
+        ax.broken_barh([(began, got - began)], (worker - 0.12, 0.24), facecolors="#DDDDDD",
+                       label="waits for the GIL")
+        request = began + interval_ms
+        if request < got:
+            ax.plot([request], [worker], marker="v", color="#D55E00", markersize=9, linestyle="",
+                    label="drop request: one interval of waiting")
+        if not explained and start + interval_ms <= min(request, got) and got <= end - interval_ms:
+            explained = _explain_one(ax, worker, min(request, got), got)
+    handles, labels = ax.get_legend_handles_labels()
+    unique = dict(zip(labels, handles))
+    ax.legend(unique.values(), unique.keys(), loc="upper center", bbox_to_anchor=(0.5, -0.32),
+              ncol=3, fontsize=9, frameon=False)
+    ax.set_yticks([0, 1], ["thread 0", "thread 1"])
+    ax.set_ylim(1.8, -0.8)
+    ax.set_xlim(start, end)
+    ax.set_xlabel("time (ms)")
+    style.tidy(ax)
+    ax.grid(False, axis="y")
+    ax.set_title(f"Two CPU-bound threads at a switch interval of {interval_ms:g} ms: measured "
+                 "stretches, close up", fontsize=10)
+    return figure
+
+
+def _explain_one(ax, worker: int, request: float, got: float) -> bool:
+    """Label one hand-over: the waiting thread's request, then the holder letting go."""
+    holder = 1 - worker
+    ax.annotate("waited one interval:\nasks the holder to drop the GIL", xy=(request, worker),
+                xytext=(request, 1.5 if worker else -0.5), ha="center", fontsize=8,
+                va="center", arrowprops={"arrowstyle": "->", "color": "#555555"})
+    ax.annotate("holder lets go at its next check:\nthe forced switch", xy=(got, holder),
+                xytext=(got, -0.5 if worker else 1.5), ha="left", fontsize=8, va="center",
+                arrowprops={"arrowstyle": "->", "color": "#555555"})
+    return True

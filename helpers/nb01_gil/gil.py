@@ -254,6 +254,65 @@ def switching_verdict(result: SwitchResult) -> Verdict:
     return Verdict(headline, (said + f" The interval is back at {result.default_interval * 1000:g} ms.").strip())
 
 
+@dataclass(frozen=True)
+class Handover:
+    """Two CPU-bound threads at one switch interval: their stretches, and each wait between two."""
+
+    interval: float
+    line: Timeline
+
+    @property
+    def waits(self) -> list[tuple[int, float, float]]:
+        """(worker, when the wait began, when it ended) for every pause inside a worker's run."""
+        found = []
+        for worker in sorted({run.worker for run in self.line.runs}):
+            mine = sorted((r for r in self.line.runs if r.worker == worker), key=lambda r: r.start)
+            found += [(worker, before.end, after.start) for before, after in zip(mine, mine[1:])]
+        return found
+
+    @property
+    def after_request(self) -> list[float]:
+        """For each wait, how long after its drop request (one interval in) the GIL came."""
+        return [end - start - self.interval for _, start, end in self.waits]
+
+
+def handover(interval: float = 0.005, seconds: float = 0.06) -> Handover:
+    """Two CPU-bound threads at this switch interval, with every stretch they ran."""
+    with switch_interval(interval):
+        line = timeline("cpu", workers=2, backend="threads", seconds_per_worker=seconds)
+    return Handover(interval, line)
+
+
+def handover_verdict(result: Handover) -> Verdict:
+    """How long a waiting thread waited, against the interval that should end its wait."""
+    waits = [end - start for _, start, end in result.waits]
+    interval = f"{result.interval * 1000:g} ms"
+    if not waits:
+        return Verdict(f"At a switch interval of {interval} neither thread ever waited: nothing "
+                       "made them take turns.", _no_turns_reason())
+    typical = statistics.median(waits)
+    late = statistics.median(result.after_request)
+    if not machine.gil_enabled().value:
+        return Verdict(f"This Python has no GIL: the threads' pauses (median {text.ms(typical)}) "
+                       "were the operating system sharing the CPUs, not hand-overs.",
+                       f"{len(waits)} pauses measured, {machine.usable_cpus().value} usable CPU(s).")
+    headline = (f"A waiting thread got the GIL after a median {text.ms(typical)} at a switch "
+                f"interval of {interval}.")
+    details = (f"It asked for the GIL one interval into its wait (the drop request), and the "
+               f"holder let go a median {text.ms(max(late, 0))} later, at its next check for requests, at a "
+               f"loop's backward jump or a call ({len(waits)} waits measured).")
+    if machine.usable_cpus().value == 1:
+        details += (" With one usable CPU the waiting thread must also get the CPU back from the "
+                    "operating system before it can ask, so waits stretch past the interval.")
+    return Verdict(headline, details)
+
+
+def _no_turns_reason() -> str:
+    if not machine.gil_enabled().value:
+        return "This Python has no GIL: both threads ran at once on their own cores."
+    return "Each thread may have run alone (is the run too short for the interval?)."
+
+
 # --- 4. the convoy effect ------------------------------------------------------------------
 
 

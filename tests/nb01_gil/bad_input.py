@@ -16,6 +16,8 @@ CASES = [
     *each("gil.timeline seconds_per_worker", (0, -1, 60), lambda v: gil.timeline(seconds_per_worker=v),
           "between 0.001 and 5"),
     *each("gil.switch_interval", (0, -1, 5), lambda v: enter(gil.switch_interval(v)), "between 0.00001 and 1 s"),
+    *each("gil.handover interval", (0, -1, 5), lambda v: gil.handover(interval=v), "between 0.00001 and 1 s"),
+    *each("gil.handover seconds", (0, -1, 60), lambda v: gil.handover(seconds=v), "between 0.001 and 5"),
     *each("gil.switching intervals", ([0], [0.001, 5]), lambda v: gil.switching(intervals=v), "between 0.00001 and 1 s"),
     *each("gil.convoy hogs", ((0,), (-1,), (HUGE,), (2.5,), (True,)),
           lambda v: gil.convoy(hogs=v, backends=("threads",)), "hogs for threads must be from 1 to"),

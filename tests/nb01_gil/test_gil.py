@@ -186,3 +186,33 @@ def test_amdahls_law_and_its_curve_on_the_mixed_figure():
 
 def test_the_free_threading_note_warns_that_an_unready_extension_turns_the_gil_back_on():
     assert "turns the GIL back on" in gil.free_threading_note({})
+
+
+def two_threads_taking_turns(interval: float, waited: float) -> gil.Handover:
+    """Synthetic stretches: two threads alternating every `waited` seconds, three times each."""
+    runs = [Span(worker, worker, 0, 0, start, start + waited, waited)
+            for worker in (0, 1) for start in (waited * (2 * k + worker) for k in range(3))]
+    line = gil.Timeline("cpu", "threads", 2, 2, tuple(runs), 6 * waited, 6 * waited)
+    return gil.Handover(interval, line)
+
+
+def test_handover_measures_every_wait_and_draws_the_requests():
+    close_up = gil.handover(interval=0.005, seconds=0.03)
+    assert close_up.waits and all(end > start for _, start, end in close_up.waits)
+    assert "switch interval of 5 ms" in figures.handover(close_up).axes[0].get_title()
+
+
+def test_the_handover_verdict_reads_the_wait_against_the_interval(monkeypatch):
+    monkeypatch.setattr(gil.machine, "usable_cpus", lambda: gil.machine.Fact(2, "test"))
+    verdict = gil.handover_verdict(two_threads_taking_turns(0.005, 0.0052))
+    assert verdict.headline == "A waiting thread got the GIL after a median 5.2 ms at a switch interval of 5 ms."
+    assert "a median 0.2 ms later" in verdict.details and "4 waits" in verdict.details
+    monkeypatch.setattr(gil.machine, "usable_cpus", lambda: gil.machine.Fact(1, "test"))
+    assert "one usable CPU" in gil.handover_verdict(two_threads_taking_turns(0.005, 0.02)).details
+
+
+def test_without_a_gil_the_handover_verdict_blames_the_operating_system(monkeypatch):
+    without_gil(monkeypatch, gil)
+    assert "no GIL" in gil.handover_verdict(two_threads_taking_turns(0.005, 0.0052)).headline
+    alone = gil.Handover(0.005, gil.Timeline("cpu", "threads", 2, 2, (), 0.01, 0.02))
+    assert "neither thread ever waited" in gil.handover_verdict(alone).headline
