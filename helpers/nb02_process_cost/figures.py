@@ -6,7 +6,7 @@ import statistics
 from matplotlib.figure import Figure
 import numpy as np
 
-from ..core import style
+from ..core import style, text
 from . import spawning
 
 
@@ -176,3 +176,23 @@ def trial(result: spawning.Trial) -> Figure:
     style.tidy(ax)
     return figure
 
+
+
+def startup(result: spawning.Startup) -> Figure:
+    """Processes' speedup against workers, on warmed pools and with start-up on the clock."""
+    figure = style.new_figure(6.5, 3.6)
+    ax = figure.add_subplot()
+    ax.plot(result.workers, result.speedups("warm"), marker="o", color="#0072B2",
+            label="warmed pool (start-up left out)")
+    ax.plot(result.workers, result.speedups("cold"), marker="s", color="#D55E00",
+            label="fresh pool (start-up and shutdown on the clock)")
+    ax.axhline(1, color="#777777", linestyle=":", linewidth=1, label="as fast as a loop")
+    ax.set_xticks(result.workers)
+    ax.set_xlabel(f"{result.method} processes")
+    ax.set_ylabel("speedup over a loop (×)")
+    ax.set_ylim(0, max(max(result.speedups("warm")), 1.2) * 1.15)
+    ax.set_title(f"{style.KIND_TITLES['cpu']}, {text.ms(result.sequential)} of it in a loop; "
+                 f"{result.usable_cpus} usable CPU(s)", fontsize=10)
+    ax.legend(fontsize=9, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=1, frameon=False)
+    style.tidy(ax)
+    return figure

@@ -411,6 +411,67 @@ def reuse_verdict(result: Reuse) -> Verdict:
                    f"one pool for all: {reused * 1000:.2f} ms per task (measured {len(result.reused)}).")
 
 
+@dataclass(frozen=True)
+class Startup:
+    """Notebook 00's cpu sweep for processes twice: on warmed pools (start-up left out, as the
+    series does elsewhere) and on a fresh pool per run (start-up and shutdown included)."""
+
+    method: str
+    usable_cpus: int
+    workers: tuple[int, ...]
+    sequential: float
+    warm: tuple[float, ...]
+    cold: tuple[float, ...]
+
+    def speedups(self, which: str) -> list[float]:
+        return [self.sequential / seconds for seconds in getattr(self, which)]
+
+
+def startup_sweep(workers: Sequence[int] = (1, 2, 4), tasks: int = 8, repeats: int = 2,
+                  method: str | None = None, progress: runner.Progress | None = None) -> Startup:
+    """`tasks` cpu tasks of about 10 ms each, on each process count, warm and cold."""
+    method = runner.check_start_method(method)
+    for count in workers:
+        runner.check_workers(count, "processes")
+    if not workers:
+        raise ValueError("workers must list at least one process count, e.g. [1, 2, 4]")
+    runner.check_int("tasks", tasks, 1, 1_000)
+    runner.check_int("repeats", repeats, 1, 20)
+    argument = workloads.calibrate().argument("cpu", 1.0)
+    sequential = runner.run("cpu", tasks=tasks, backend="sequential", repeats=repeats).median
+    warm, cold = [], []
+    for done, count in enumerate(workers):
+        warm.append(runner.run("cpu", tasks=tasks, workers=count, backend="processes",
+                               repeats=repeats, start_method=method).median)
+        cold.append(statistics.median(_timed(lambda: _fresh_pool_map(method, count, argument, tasks))
+                                      for _ in range(repeats)))
+        if progress:
+            progress(done + 1, len(workers))
+    return Startup(method, machine.usable_cpus().value, tuple(workers), sequential, tuple(warm), tuple(cold))
+
+
+def _fresh_pool_map(method: str, workers: int, argument: int, tasks: int) -> None:
+    """What a short script does: make a pool, map, shut it down — all on the clock."""
+    with cf.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method)) as pool:
+        with runner.fork_warning_hidden():
+            list(pool.map(workloads.cpu, [argument] * tasks))
+
+
+def startup_verdict(result: Startup) -> Verdict:
+    warm, cold = result.speedups("warm"), result.speedups("cold")
+    best = max(range(len(result.workers)), key=lambda i: warm[i])
+    headline = (f"With start-up on the clock, {result.workers[best]} {result.method} processes were "
+                f"{cold[best]:.1f}× as fast as a loop, against {warm[best]:.1f}× on a warmed pool.")
+    details = (f"The work was {text.ms(result.sequential)} in a loop; starting and stopping the pool "
+               f"added about {text.ms(max(result.cold[best] - result.warm[best], 0))}. ")
+    if cold[best] < 1:
+        details += "For work this short, starting processes cost more than they saved."
+    else:
+        details += ("Start-up is paid once per pool: the longer the work, the less it matters, and "
+                    "a pool kept open pays it only once.")
+    return Verdict(headline, details)
+
+
 # --- 6. memory footprint -----------------------------------------------------------------------
 
 

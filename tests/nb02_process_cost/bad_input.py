@@ -7,6 +7,10 @@ from helpers.nb02_process_cost import panels, spawning
 process_trial_panel = panels.trial_panel
 
 CASES = [
+    *each("spawning.startup_sweep workers", [(v,) for v in BAD_COUNTS], lambda v: spawning.startup_sweep(workers=v), WORKERS),
+    *each("spawning.startup_sweep no workers", ((),), lambda v: spawning.startup_sweep(workers=v), "at least one process count"),
+    *each("spawning.startup_sweep tasks", BAD_COUNTS, lambda v: spawning.startup_sweep(tasks=v), "tasks must be an integer from 1 to 1,000"),
+    *each("spawning.startup_sweep method", ("teleport",), lambda v: spawning.startup_sweep(method=v), START_METHODS),
     *each("spawning.process_start method", ("teleport",), spawning.process_start, START_METHODS),
     *each("spawning.pool_round method", ("teleport",), lambda v: spawning.pool_round(v, 1), START_METHODS),
     *each("spawning.pool_round workers", BAD_COUNTS, lambda v: spawning.pool_round("spawn", v), WORKERS),

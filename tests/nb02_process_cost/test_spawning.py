@@ -126,3 +126,21 @@ def test_an_interrupt_inside_a_workers_start_leaves_nothing_to_join(backend, mon
     monkeypatch.setattr(spawning.runner, "fork_warning_hidden", interrupted_on_the_second_start)
     with pytest.raises(KeyboardInterrupt):
         spawning.memory_added(backend, [2])
+
+
+def test_the_startup_sweep_times_warm_and_fresh_pools_and_leaves_no_child():
+    result = spawning.startup_sweep(workers=(1, 2), tasks=2, repeats=1)
+    assert result.workers == (1, 2) and len(result.warm) == len(result.cold) == 2
+    assert all(cold > 0 and warm > 0 for cold, warm in zip(result.cold, result.warm))
+    assert "fresh pool" in figures.startup(result).axes[0].get_legend().get_texts()[1].get_text()
+    assert not runner.worker_processes()
+
+
+def test_the_startup_verdict_says_when_start_up_ate_the_gain():
+    short = spawning.Startup("spawn", 2, (1, 2), 0.08, (0.08, 0.045), (0.2, 0.3))
+    verdict = spawning.startup_verdict(short)
+    assert verdict.headline == ("With start-up on the clock, 2 spawn processes were 0.3× as fast as a "
+                                "loop, against 1.8× on a warmed pool.")
+    assert "cost more than they saved" in verdict.details
+    long = spawning.Startup("spawn", 2, (1, 2), 8.0, (8.0, 4.1), (8.2, 4.3))
+    assert "paid once per pool" in spawning.startup_verdict(long).details
