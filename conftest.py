@@ -9,6 +9,25 @@ BROWSER_TESTS = "tests/test_browser.py"
 BROWSER_SHARES = 2  # workers that share the browser tests; the rest take notebooks and unit tests
 
 
+def pytest_configure(config):
+    """nbval stops each notebook's kernel with `shutdown_kernel(now=True)`, which kills the
+    kernel's process group, its resource tracker with it: a named semaphore still held in the
+    notebook (by a Queue, a Value, a Barrier or a pool) is then left in /dev/shm for ever.
+    JupyterLab asks a kernel to shut down, and so do the tests; jupyter_client kills it only if it
+    does not exit within its shutdown wait."""
+    try:
+        from nbval.kernel import RunningKernel
+    except ImportError:
+        return
+
+    def stop_as_jupyterlab_does(self):
+        self.kc.stop_channels()
+        self.km.shutdown_kernel(now=False)
+        del self.km
+
+    RunningKernel.stop = stop_as_jupyterlab_does
+
+
 def pytest_xdist_make_scheduler(config, log):
     """Under pytest-xdist (`make test` runs three workers), a notebook's cells share one kernel,
     so a notebook is one unit of work, run in order on one worker. The browser tests, the

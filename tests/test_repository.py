@@ -194,16 +194,85 @@ def test_the_pitfalls_box_names_each_multiprocessing_pitfall_and_where_it_was_sh
         assert ".ipynb" in row or "](#" in row, f"no link for {pitfall}"
 
 
-def listings(path: Path) -> list[str]:
-    """The notebook's own listings: code cells that time plain code with time.perf_counter()."""
+# A listing may import the standard library, and the libraries a section is about.
+# (my_*.py are modules a notebook writes with %%writefile, so that a child process can import
+# a function the learner can read and change.)
+LISTING_LIBRARIES = set(sys.stdlib_module_names) | {"numpy", "psutil", "dask", "joblib"}
+
+
+def is_listing(source: str) -> bool:
+    """A listing times plain code with time.perf_counter() and calls no helper of the lab."""
+    return "perf_counter()" in source and "helpers" not in source
+
+
+def sections(path: Path) -> dict[str, list[dict]]:
+    """The cells of each numbered section ("## ..."), by heading."""
+    found, current = {}, None
+    for cell in json.loads(path.read_text())["cells"]:
+        source = "".join(cell["source"])
+        if cell["cell_type"] == "markdown" and source.startswith("## "):
+            current = found.setdefault(source.splitlines()[0], [])
+        if current is not None:
+            current.append(cell)
+    return found
+
+
+def helper_names(path: Path) -> set[str]:
+    """The names a notebook imports from helpers (gil, panel, figures, ...)."""
     cells = json.loads(path.read_text())["cells"]
-    return ["".join(c["source"]) for c in cells if c["cell_type"] == "code" and "perf_counter()" in "".join(c["source"])]
+    lines = [line for c in cells if c["cell_type"] == "code"
+             for line in "".join(c["source"]).splitlines() if line.startswith("from helpers")]
+    tree = ast.parse("\n".join(lines))
+    return {alias.asname or alias.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+            and (node.module or "").startswith("helpers") for alias in node.names}
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS[:5], ids=lambda p: p.name)
-def test_the_first_section_opens_with_a_short_plain_listing(path):
-    found = listings(path)
-    assert found, f"{path.name} has no listing timed with time.perf_counter()"
-    for listing in found:
-        assert len(listing.strip().splitlines()) <= 15, listing
-        assert "helpers" not in listing, "a listing is plain standard library"
+def predict_sections(path: Path):
+    """Each section that asks for a prediction, with its cells from that question on."""
+    for heading, cells in sections(path).items():
+        asks = [i for i, c in enumerate(cells) if c["cell_type"] == "markdown" and "**Predict" in "".join(c["source"])]
+        if asks:
+            yield heading, cells[asks[0]:]
+
+
+SECTIONS = [(path, heading) for path in NOTEBOOKS for heading, _ in predict_sections(path)]
+
+
+@pytest.mark.parametrize("path, heading", SECTIONS, ids=[f"{p.name}:{h[3:30]}" for p, h in SECTIONS])
+def test_each_predict_section_opens_with_a_short_plain_listing(path, heading):
+    cells = dict(predict_sections(path))[heading]
+    code = ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
+    names = helper_names(path)
+    uses_helpers = [i for i, source in enumerate(code)
+                    if re.search(r"\b(" + "|".join(names) + r")\.", source)]
+    found = [i for i, source in enumerate(code) if is_listing(source)]
+    assert found, f"{path.name} {heading!r} has no listing timed with time.perf_counter()"
+    assert not uses_helpers or found[0] < uses_helpers[0], "the listing comes before the helper measures it"
+    for i in found:
+        listing = code[i].strip()
+        assert len(listing.splitlines()) <= 15, listing
+        imported = {name.split(".")[0] for node in ast.walk(ast.parse(listing))
+                    for name in ([a.name for a in node.names] if isinstance(node, ast.Import)
+                                 else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])}
+        imported = {name for name in imported if not name.startswith("my_")}
+        assert imported <= LISTING_LIBRARIES, f"a listing imports only the standard library: {imported}"
+
+
+def pacing():
+    """benchmarks/pacing.py, which counts each notebook's minutes."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("pacing", ROOT / "benchmarks" / "pacing.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_each_notebook_states_its_minutes_as_counted_and_stays_within_45(path):
+    count = pacing()
+    seconds = count.recorded()["notebooks"].get(path.name)
+    assert seconds, f"no recorded run for {path.name}: run `python benchmarks/pacing.py --run --write`"
+    title = "".join(json.loads(path.read_text())["cells"][0]["source"])
+    assert count.minutes_line(path, seconds) in title, (
+        f"{path.name}'s minutes line is out of date: run `python benchmarks/pacing.py --write`")
+    assert count.minutes(path, seconds)["total"] <= count.MOST_MINUTES
