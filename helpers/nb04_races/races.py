@@ -123,7 +123,8 @@ def plain_counter(threads: int = 4, increments: int = 200_000, trials: int = 3) 
 def plain_verdict(tally: Tally) -> Verdict:
     lost = max(tally.lost)
     figures = (f"{tally.threads} threads × {tally.expected // tally.threads:,} increments, "
-               f"{len(tally.actual)} trials: at most {lost:,} updates lost.")
+               f"{len(tally.actual)} trials: " + (f"up to {lost:,} updates lost in one trial." if lost
+                                                  else "no update lost."))
     if lost == 0:
         return Verdict(figures, "Nothing lost — on this interpreter a thread is only switched out at a "
                                 "call or a backward jump, never inside `+=`. That is luck, not a promise.")

@@ -356,21 +356,32 @@ def verdict(result: Tiled) -> Verdict:
     else:
         opening = (f"On this machine {result.workers} workers on {result.usable_cpus} usable CPUs "
                    f"filtered {result.tiles} tiles of a {result.size}×{result.size} image.")
-    sentences = [_kernel_sentence(result, kernel) for kernel in result.kernels]
+    first, *rest = result.kernels
+    sentences = [_kernel_sentence(result, kernel) for kernel in rest]
     same = ("Every way gave the same image, pixel for pixel"
             + (", and so did both kernels." if result.kernels_agree else "."))
-    return Verdict(sentences[0], " ".join([opening, *sentences[1:], same]))
+    return Verdict(_kernel_sentence(result, first, others=False),
+                   " ".join([opening, _speedups(result, first), *sentences, same]))
 
 
 
 
 
-def _kernel_sentence(result: Tiled, kernel: str) -> str:
+def _speedups(result: Tiled, kernel: str) -> str:
+    """Every way's speedup over sequential, fastest first: the headline names only the winner."""
+    times = result.seconds[kernel]
+    ways = [f"{way} {result.speedup(kernel, way):.2f}×" for way in sorted(times, key=times.get)
+            if way != "sequential"]
+    return f"{KERNEL_TITLES[kernel]} against sequential: {', '.join(ways)}." if ways else ""
+
+
+def _kernel_sentence(result: Tiled, kernel: str, others: bool = True) -> str:
+    """Which way won for this kernel, by how much; with `others`, every other way's figure too."""
     times = result.seconds[kernel]
     ranked = sorted(times, key=times.get)
     winner = ranked[0]
     others = ", ".join(f"{way} {result.speedup(kernel, way):.2f}×" for way in ranked[1:]
-                       if way != "sequential")
+                       if way != "sequential") if others else ""
     others = f" ({others})" if others else ""
     title = KERNEL_TITLES[kernel][0].upper() + KERNEL_TITLES[kernel][1:]
     if winner == "sequential":

@@ -430,9 +430,14 @@ def io_verdict(result: Comparison) -> str:
     gain = result.gain("io", "threads")
     said = ("multiplied" if gain >= 1.5 else "did not multiply")
     return (f"On this machine, with {result.clients} clients and a waiting (io) handler, threads "
-            f"{said} throughput: {gain:.1f}× the single-threaded server "
-            f"({threads.throughput:.0f} vs {single.throughput:.0f} requests/s; median latency "
-            f"{text.ms(threads.median)} vs {text.ms(single.median)}).")
+            f"{said} throughput: {gain:.1f}× the single-threaded server.")
+
+
+def io_figures(result: Comparison) -> str:
+    """The io handler's throughput and latency, single against threads, for the details."""
+    single, threads = result.get("io", "single"), result.get("io", "threads")
+    return (f"With the io handler: {threads.throughput:.0f} against {single.throughput:.0f} "
+            f"requests/s, median latency {text.ms(threads.median)} against {text.ms(single.median)}.")
 
 
 def cpu_verdict(result: Comparison) -> str:
@@ -462,4 +467,4 @@ def cpu_verdict(result: Comparison) -> str:
 
 
 def verdict(result: Comparison) -> Verdict:
-    return Verdict(io_verdict(result), cpu_verdict(result))
+    return Verdict(io_verdict(result), f"{io_figures(result)} {cpu_verdict(result)}")

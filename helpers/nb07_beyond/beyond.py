@@ -285,11 +285,10 @@ def joblib_verdict(result: Engines) -> Verdict:
     """joblib against the lab's own process pool, on the same tasks."""
     joblib, lab = result.run("joblib (loky)"), result.run("lab processes")
     ratio = joblib.per_task_seconds / lab.per_task_seconds
-    cost = (f"{1 / ratio:.1f}× cheaper" if ratio < 1 / 1.2 else
-            f"{ratio:.1f}× dearer" if ratio > 1.2 else "about as cheap")
+    cost = text.times(ratio, "dearer than", "cheaper than", "about as cheap as")
     gains = ", ".join(f"{kind} {result.speedup('joblib (loky)', kind):.1f}× against "
                       f"{result.speedup('lab processes', kind):.1f}×" for kind in result.kinds)
-    return Verdict(f"joblib handed out an empty task in {text.us(joblib.per_task_seconds)}, {cost} than the "
+    return Verdict(f"joblib handed out an empty task in {text.us(joblib.per_task_seconds)}, {cost} the "
                    f"lab's process pool ({text.us(lab.per_task_seconds)}).", f"Speedups: {gains}.")
 
 

@@ -14,7 +14,14 @@ def test_plain_counter_counts_every_trial():
     tally = races.plain_counter(threads=2, increments=10_000, trials=2)
     assert tally.expected == 20_000 and len(tally.actual) == 2
     assert all(0 <= lost <= tally.expected for lost in tally.lost)
-    assert "updates lost" in races.plain_verdict(tally)
+    assert ("no update lost" if max(tally.lost) == 0 else "updates lost in one trial") in races.plain_verdict(tally)
+
+
+def test_the_plain_verdict_never_says_at_most_zero():
+    none = races.Tally("counter += 1", 2, 2_000, (2_000, 2_000))
+    assert races.plain_verdict(none).headline == "2 threads × 1,000 increments, 2 trials: no update lost."
+    some = races.Tally("counter += 1", 2, 2_000, (1_500, 2_000))
+    assert races.plain_verdict(some).headline.endswith("up to 500 updates lost in one trial.")
 
 
 def test_the_racy_deposit_loses_updates_and_the_locked_one_does_not():

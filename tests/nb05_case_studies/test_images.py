@@ -129,6 +129,7 @@ def test_verdict_on_one_usable_cpu_and_on_ties():
     text = images.verdict(many)
     assert "fastest with shared memory" in text and "a tie with processes" in text
     assert "1.92×" in text
+    assert "threads 0.98×" not in text.headline and "threads 0.98×" in text.details  # one figure up top
     one = images.Tiled(16, 2, 2, 1, "spawn", seconds, image, image, ((0, 8), (8, 16)), None)
     assert "only 1 CPU, so nothing could run in parallel" in images.verdict(one)
     slow = {"numpy": {"sequential": 0.001, "threads": 0.002}}

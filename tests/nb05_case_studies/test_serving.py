@@ -103,6 +103,7 @@ def _fake(io_gain: float, cpu_threads: float, cpu_pool: float, usable: int) -> s
 
 def test_verdicts_follow_the_numbers():
     good = serving.verdict(_fake(8.0, 1.0, 1.9, 2))
+    assert "requests/s" not in good.headline and "800 against 100 requests/s" in good.details
     assert "threads multiplied" in good and "about the same" in good and "1.9×" in good
     flat = serving.verdict(_fake(1.1, 1.0, 1.05, 2))
     assert "did not multiply" in flat and "only" in flat and "Careful" not in flat

@@ -7,6 +7,7 @@ import os
 import signal
 import threading
 import time
+from types import SimpleNamespace
 
 import psutil
 import pytest
@@ -335,3 +336,13 @@ def test_a_second_cluster_warns_of_no_taken_port_and_serves_http_on_loopback(pro
             address = client.run_on_scheduler(lambda dask_scheduler: dask_scheduler.http_server.address)
     assert address == "127.0.0.1"
     assert not [w for w in seen if "already in use" in str(w.message)]
+
+
+@pytest.mark.parametrize("joblib_seconds, words", [(0.0001, "about as cheap as the lab's"),
+                                                   (0.0003, "3.0× dearer than the lab's"),
+                                                   (0.00005, "2.0× cheaper than the lab's")])
+def test_the_joblib_verdict_words_its_ratio_in_good_english(joblib_seconds, words, monkeypatch):
+    result = SimpleNamespace(kinds=("cpu",), speedup=lambda name, kind: 1.0,
+                             run=lambda name: SimpleNamespace(
+                                 per_task_seconds=joblib_seconds if name.startswith("joblib") else 0.0001))
+    assert words in beyond.joblib_verdict(result).headline
