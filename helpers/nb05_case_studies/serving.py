@@ -426,7 +426,6 @@ def _others_busy(before: tuple[float, float], after: tuple[float, float], wall: 
 
 def io_verdict(result: Comparison) -> str:
     """One sentence on the io handler: did threads multiply throughput?"""
-    single, threads = result.get("io", "single"), result.get("io", "threads")
     gain = result.gain("io", "threads")
     said = ("multiplied" if gain >= 1.5 else "did not multiply")
     return (f"On this machine, with {result.clients} clients and a waiting (io) handler, threads "
