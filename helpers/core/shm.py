@@ -129,7 +129,12 @@ def share_tracker() -> None:
 
     Before Python 3.13 attaching registers the name with the resource tracker too. A
     child sharing the parent's tracker makes that harmless; a forked child without one
-    would start its own, which unlinks the segment (and complains) when the child exits."""
+    would start its own, which unlinks the segment (and complains) when the child exits.
+
+    A no-op on Windows: there a segment lives while some process holds a handle to it, so
+    shared memory has no tracker (and ensure_running() fails, needing _posixsubprocess)."""
+    if sys.platform == "win32":
+        return
     resource_tracker.ensure_running()
 
 

@@ -145,6 +145,8 @@ def footprint(result: spawning.Footprint) -> Figure:
              ("pss", "PSS of all: what the machine spent"),
              ("rss", "RSS of the workers: all they touch")]
     kinds = [k for k in kinds if any(any(v) for v in getattr(result, k[0]).values())]
+    if result.denied_note():  # some "USS" is really RSS: the panel must say so
+        kinds = [(f, f"{t}\n({result.denied_note()})" if f == "uss" else t) for f, t in kinds]
     figure = style.new_figure(4 * len(kinds), 3.8)
     axes = figure.subplots(1, len(kinds), squeeze=False)[0]
     for ax, (field, title) in zip(axes, kinds):

@@ -11,9 +11,9 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, NamedTuple, Sequence
 
 import psutil
 
@@ -489,16 +489,44 @@ class Footprint:
     uss: dict[str, tuple[float, ...]]
     rss: dict[str, tuple[float, ...]]
     pss: dict[str, tuple[float, ...]]
+    # backend -> processes whose USS the system refused (macOS may): their RSS stands in for it
+    uss_denied: dict[str, int] = field(default_factory=dict)
+
+    def denied_note(self) -> str:
+        """'macOS denied USS for N processes; RSS shown', or '' when every USS was read."""
+        return uss_denied_note(sum(self.uss_denied.values()))
 
 
-def _memory(processes: list[psutil.Process]) -> tuple[float, float, float]:
-    """USS, RSS and PSS (MiB) summed over processes; PSS is 0 where the platform has none."""
+def uss_denied_note(processes: int) -> str:
+    """What a figure built on USS must say when `processes` of them gave RSS instead."""
+    if not processes:
+        return ""
+    system = {"darwin": "macOS", "win32": "Windows"}.get(sys.platform, "The system")
+    return f"{system} denied USS for {processes} process{'es' if processes != 1 else ''}; RSS shown"
+
+
+class Usage(NamedTuple):
+    """MiB of memory summed over some processes; PSS is 0 where the platform has none."""
+
+    uss: float
+    rss: float
+    pss: float
+    uss_denied: int = 0  # processes whose USS was refused, counted with their RSS instead
+
+
+def _memory(processes: list[psutil.Process]) -> Usage:
+    """USS, RSS and PSS (MiB) summed over processes. Where the system refuses a process's
+    full memory info (macOS may, psutil.AccessDenied), its RSS stands in for its USS."""
     uss = rss = pss = 0.0
+    denied = 0
     for process in processes:
-        info = process.memory_full_info()
-        uss, rss = uss + info.uss / 2**20, rss + info.rss / 2**20
+        try:
+            info = process.memory_full_info()
+        except psutil.AccessDenied:
+            info, denied = process.memory_info(), denied + 1
+        uss, rss = uss + getattr(info, "uss", info.rss) / 2**20, rss + info.rss / 2**20
         pss += getattr(info, "pss", 0) / 2**20
-    return uss, rss, pss
+    return Usage(uss, rss, pss, denied)
 
 
 def footprint(counts: Sequence[int] = (1, 2, 4, 8), progress: runner.Progress | None = None
@@ -509,17 +537,19 @@ def footprint(counts: Sequence[int] = (1, 2, 4, 8), progress: runner.Progress | 
         raise ValueError("counts must list at least one worker count, e.g. (1, 2, 4)")
     for count in counts:
         runner.check_workers(count, "processes")
-    uss, rss, pss = {}, {}, {}
+    uss, rss, pss, denied = {}, {}, {}, {}
     backends = ["threads", *methods()]
     for done, backend in enumerate(backends):
         rows = memory_added(backend, counts)
         uss[backend], rss[backend], pss[backend] = (tuple(r[i] for r in rows) for i in range(3))
+        if any(row.uss_denied for row in rows):
+            denied[backend] = max(row.uss_denied for row in rows)
         if progress:
             progress(done + 1, len(backends))
-    return Footprint(tuple(counts), uss, rss, pss)
+    return Footprint(tuple(counts), uss, rss, pss, denied)
 
 
-def memory_added(backend: str, counts: list[int]) -> list[tuple[float, float, float]]:
+def memory_added(backend: str, counts: list[int]) -> list[Usage]:
     """Start idle workers one by one; after each count in `counts`, measure what they added.
 
     Each worker waits on a pipe (no semaphores, so nothing lands in /dev/shm)."""
@@ -561,16 +591,18 @@ def _never_started(worker) -> bool:
     return (worker.pid if isinstance(worker, multiprocessing.process.BaseProcess) else worker.ident) is None
 
 
-def _added(here, base, workers, backend) -> tuple[float, float, float]:
+def _added(here, base: Usage, workers, backend) -> Usage:
     """USS and RSS of the new workers; PSS of everything against the parent before.
 
     PSS is the one that adds up: the parent's PSS falls as pages become shared with forked
     children, so it must be counted too. USS and RSS describe the workers themselves."""
     if backend == "threads":
-        return tuple(m - b for m, b in zip(_memory([here]), base))
+        now = _memory([here])
+        return Usage(*(m - b for m, b in zip(now[:3], base[:3])),
+                     uss_denied=max(now.uss_denied, base.uss_denied))
     children = [psutil.Process(w.pid) for w in workers]
-    uss, rss, _ = _memory(children)
-    return uss, rss, _memory([here, *children])[2] - base[2]
+    own = _memory(children)
+    return Usage(own.uss, own.rss, _memory([here, *children]).pss - base.pss, own.uss_denied)
 
 
 def footprint_verdict(result: Footprint) -> Verdict:
@@ -578,11 +610,22 @@ def footprint_verdict(result: Footprint) -> Verdict:
     parts = [f"{backend} {result.uss[backend][-1]:.1f} MiB" for backend in result.uss]
     processes = {b: v[-1] for b, v in result.uss.items() if b != "threads"}
     dearest = max(processes, key=processes.get)
+    denied = f" ({result.denied_note()})" if result.denied_note() else ""
     return Verdict(f"{n} idle threads added {result.uss['threads'][-1]:.1f} MiB of memory of their own "
-                   f"(USS); {n} {dearest} processes added {processes[dearest]:.1f} MiB.",
+                   f"(USS); {n} {dearest} processes added {processes[dearest]:.1f} MiB{denied}.",
                    f"Memory of its own (USS) added by {n} idle workers: " + ", ".join(parts) +
                    ". Threads share the process; forked children share the parent's pages until they "
-                   "write to them; spawned children build a whole interpreter of their own.")
+                   "write to them; spawned children build a whole interpreter of their own."
+                   + _denied_detail(result))
+
+
+def _denied_detail(result: Footprint) -> str:
+    """Which backends' USS is really RSS, and why that overstates them."""
+    if not result.uss_denied:
+        return ""
+    which = ", ".join(f"{backend} ({count})" for backend, count in result.uss_denied.items())
+    return (f" The system refused USS for some processes of {which}: their RSS is shown, which "
+            "also counts pages they share, so those figures are too high.")
 
 
 # --- 7. killability ---------------------------------------------------------------------------

@@ -6,6 +6,7 @@ or an interrupt leaves no process and no /dev/shm segment behind.
 """
 from __future__ import annotations
 
+import concurrent.futures
 import multiprocessing
 import os
 import queue
@@ -31,6 +32,7 @@ from ..core.children.pipe_sink import HEADER, STAMP
 KiB, MiB = 2**10, 2**20
 PIPE_SINK = Path(__file__).parents[1] / "core" / "children" / "pipe_sink.py"
 CHILD_TIMEOUT = 60.0
+SELECT_TAKES_PIPES = os.name == "posix"  # Windows' select() takes sockets only
 Progress = runner.Progress
 
 
@@ -421,17 +423,48 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view):]
 
 
-def _read_exactly(fd: int, size: int) -> bytes:
+def _read_exactly(fd: int, size: int, timeout: float = CHILD_TIMEOUT) -> bytes:
+    """`size` bytes from the pipe `fd`; TimeoutError if none come for `timeout` seconds."""
     chunks, left = [], size
     while left:
-        if not select.select([fd], [], [], CHILD_TIMEOUT)[0]:
-            raise TimeoutError(f"the raw pipe reader did not answer within {CHILD_TIMEOUT:.0f} s")
-        chunk = os.read(fd, left)
+        chunk = _read_some(fd, left, timeout)
         if not chunk:
             raise EOFError("the raw pipe reader stopped")
         chunks.append(chunk)
         left -= len(chunk)
     return b"".join(chunks)
+
+
+def _read_some(fd: int, most: int, timeout: float) -> bytes:
+    """Up to `most` bytes, as soon as any come: select() waits on the pipe where it can
+    (POSIX); Windows' select() takes sockets only, so there a thread reads instead."""
+    if not SELECT_TAKES_PIPES:
+        return _read_on_a_thread(fd, most, timeout)
+    if not select.select([fd], [], [], timeout)[0]:
+        raise _reader_silent(timeout)
+    return os.read(fd, most)
+
+
+def _read_on_a_thread(fd: int, most: int, timeout: float) -> bytes:
+    """os.read() on a helper thread, waited for at most `timeout` s. A read that times out
+    ends when the caller kills the child, which closes the pipe's other end."""
+    answer: concurrent.futures.Future = concurrent.futures.Future()
+
+    def read() -> None:
+        try:
+            answer.set_result(os.read(fd, most))
+        except OSError as error:
+            answer.set_exception(error)
+
+    threading.Thread(target=read, daemon=True, name="lab-pipe-reader").start()
+    try:
+        return answer.result(timeout)
+    except concurrent.futures.TimeoutError:
+        raise _reader_silent(timeout) from None
+
+
+def _reader_silent(timeout: float) -> TimeoutError:
+    return TimeoutError(f"the raw pipe reader did not answer within {timeout:g} s")
 
 
 @contextmanager
@@ -1020,7 +1053,7 @@ def check_child_write(share_with_child) -> str:
     segments_before = _segments()
     with runner.fork_warning_hidden():  # the learner's child may fork from the kernel's threads
         seen = share_with_child(values.copy())
-    left = _segments() - segments_before
+    left = _segments() - segments_before if segments_before is not None else set()
     if left:
         for name in left:  # tidy up after the attempt, then say what went wrong
             _unlink(name)
@@ -1035,6 +1068,11 @@ def check_child_write(share_with_child) -> str:
                 "doubled a copy). Give the child shared.segment, and read shared.array afterwards.")
     if not np.allclose(seen, 2 * values):
         return "Not yet: the values are neither the originals nor doubled."
+    if segments_before is None:  # never a pass that skipped the leak check
+        return ("Half checked: you saw the child's write, so it wrote into memory this process "
+                "also maps. But this checker cannot check for leftover segments here (no /dev/shm "
+                "on this platform): make sure shm.shared_array(...) in a with block made the "
+                "segment, so that it is removed when the block ends.")
     return ("Right: the child wrote into memory this process also maps, and you saw its write "
             "without anything being sent back.")
 
@@ -1046,12 +1084,13 @@ def _unlink(name: str) -> None:
     leftover.unlink()
 
 
-def _segments() -> set[str]:
+def _segments() -> set[str] | None:
     """Shared-memory segments in /dev/shm that this kernel, or the learner's code in it, may
     have made: named semaphores, folders, and other processes' lab segments left out (another
-    notebook may be making and removing its own meanwhile)."""
+    notebook may be making and removing its own meanwhile). None where there is no /dev/shm
+    to list (macOS and Windows cannot list their shared memory)."""
     if shm.free_bytes() is None:
-        return set()
+        return None
     someone_elses = re.compile(rf"{shm.NAME_PREFIX}(?!{os.getpid()}_)\d+_")
     return {name for name in os.listdir(shm.SHM_PATH)
             if not name.startswith("sem.") and not someone_elses.match(name)

@@ -5,6 +5,7 @@ infographic, the decision guide and the verdict all quote the same numbers.
 """
 from __future__ import annotations
 
+import sys
 import time
 from dataclasses import dataclass
 
@@ -71,7 +72,7 @@ class Summary:
     shared_rate: Quantity                         # MB/s through shared memory
     message_latency: Quantity                     # µs for one tiny message through a Queue
     thread_memory: Quantity                       # MiB added per idle thread
-    process_memory: Quantity                      # MiB added per idle process (PSS)
+    process_memory: Quantity                      # MiB added per idle process (PSS; USS off Linux)
     deposits: int                                 # deposits made in each race
     lost_racy: Quantity                           # updates lost by the racy deposit
     lost_locked: Quantity                         # updates lost with the lock
@@ -159,11 +160,29 @@ def _transfers(method: str) -> tuple[Quantity, Quantity, Quantity]:
 
 
 def _memory(method: str, count: int = 2) -> tuple[Quantity, Quantity]:
-    threads = spawning.memory_added("threads", [count])[-1]     # (USS, RSS, PSS) added, MiB
+    """MiB per idle thread (USS) and per idle process: PSS, which counts shared pages fairly,
+    where psutil has it (Linux only); elsewhere USS, since PSS reads 0 there."""
+    threads = spawning.memory_added("threads", [count])[-1]
     processes = spawning.memory_added(method, [count])[-1]
-    return (Quantity(threads[0] / count, "MiB", f"USS added by {count} idle threads ÷ {count} (psutil)"),
-            Quantity(processes[2] / count, "MiB",
-                     f"PSS added by {count} idle {method} processes ÷ {count} (psutil)"))
+    thread = Quantity(threads.uss / count, "MiB", f"USS added by {count} idle threads ÷ {count} "
+                      f"(psutil){_denied(threads)}")
+    if _has_pss():
+        return thread, Quantity(processes.pss / count, "MiB",
+                                f"PSS added by {count} idle {method} processes ÷ {count} (psutil)")
+    return thread, Quantity(processes.uss / count, "MiB",
+                            f"USS added by {count} idle {method} processes ÷ {count} (psutil; "
+                            f"no PSS on this platform){_denied(processes)}")
+
+
+def _has_pss() -> bool:
+    """psutil reports PSS on Linux only."""
+    return sys.platform.startswith("linux")
+
+
+def _denied(usage: spawning.Usage) -> str:
+    """'; macOS denied USS for N processes; RSS shown', or '' when every USS was read."""
+    note = spawning.uss_denied_note(usage.uss_denied)
+    return f"; {note}" if note else ""
 
 
 def _lost_updates() -> tuple[Quantity, Quantity, int]:

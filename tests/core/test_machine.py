@@ -182,3 +182,35 @@ def test_the_busy_note_speaks_only_when_more_waits_to_run_than_there_are_cpus(mo
     monkeypatch.setattr(machine.psutil, "getloadavg", lambda: (3.5, 1.0, 1.0))
     assert "load average 3.5 on 2 usable CPUs" in machine.busy_note(2)
     assert machine.busy_note(4) == ""
+
+
+# --- other platforms (simulated: the lab is tested on Linux) -------------------------------------
+
+
+def test_without_an_affinity_api_the_usable_count_says_where_it_came_from(monkeypatch, tmp_path):
+    """macOS and Windows have no os.sched_getaffinity: the count comes from the CPU count, and
+    its source says so (tmp_path holds no cgroup files)."""
+    monkeypatch.delattr(machine.os, "sched_getaffinity", raising=False)
+    figure = machine.usable_cpus(tmp_path)
+    if hasattr(os, "process_cpu_count"):   # 3.13+: it honours the affinity mask itself
+        assert figure.source.startswith("os.process_cpu_count()")
+    else:
+        assert figure == machine.Fact(os.cpu_count(), "os.cpu_count() (no affinity API on this platform)")
+
+
+@pytest.mark.parametrize("platform, offered", [("darwin", ["spawn", "fork", "forkserver"]),
+                                               ("win32", ["spawn"])])
+def test_off_linux_the_lab_starts_processes_with_spawn(monkeypatch, platform, offered):
+    monkeypatch.delenv("LAB_START_METHOD", raising=False)
+    monkeypatch.setattr(machine.sys, "platform", platform)
+    monkeypatch.setattr(machine.multiprocessing, "get_all_start_methods", lambda: offered)
+    assert machine.lab_start_method() == "spawn"
+    if platform == "win32":
+        monkeypatch.setenv("LAB_START_METHOD", "fork")
+        with pytest.raises(ValueError, match="'fork' is not a start method here; allowed: spawn$"):
+            machine.lab_start_method()
+
+
+def test_without_dev_shm_its_free_space_reads_n_a_and_says_why(tmp_path):
+    absent = str(tmp_path / "no-dev-shm")
+    assert machine.shm_free_mib(absent) == machine.Fact("n/a", f"{absent} does not exist on this platform")

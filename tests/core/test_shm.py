@@ -114,3 +114,33 @@ def test_on_3_13_a_process_with_its_own_tracker_attaches_without_unlinking(tmp_p
     assert done.returncode == 0, done.stderr   # the creator's unlink found the segment
     assert done.stdout.split() == ["0", "8.0"]   # and the outsider's write in it
     assert "resource_tracker" not in done.stderr and "leaked" not in done.stderr, done.stderr
+
+
+# --- other platforms (simulated: the lab is tested on Linux) -------------------------------------
+
+
+def test_share_tracker_is_a_no_op_on_windows(monkeypatch):
+    """Windows has no resource tracker for shared memory (a segment lives while a handle is
+    open), and ensure_running() fails there: share_tracker() must not call it."""
+    def as_on_windows():
+        raise ModuleNotFoundError("No module named '_posixsubprocess'")
+
+    monkeypatch.setattr(shm.resource_tracker, "ensure_running", as_on_windows)
+    monkeypatch.setattr(shm.sys, "platform", "win32")
+    assert shm.share_tracker() is None
+    monkeypatch.setattr(shm.sys, "platform", "linux")   # and everywhere else it still starts one
+    with pytest.raises(ModuleNotFoundError, match="_posixsubprocess"):
+        shm.share_tracker()
+
+
+def test_without_dev_shm_only_memory_limits_shared_arrays(monkeypatch, tmp_path):
+    """macOS and Windows keep shared memory elsewhere: the limit is a quarter of available
+    memory, the refusal names memory (not /dev/shm or Docker), and no segment can be listed."""
+    monkeypatch.setattr(shm, "SHM_PATH", str(tmp_path / "no-dev-shm"))
+    monkeypatch.setattr(shm.psutil, "virtual_memory", lambda: type("Memory", (), {"available": 400 * 2**20}))
+    assert shm.free_bytes() is None and shm.room() == 100 * 2**20
+    with pytest.raises(ValueError) as refused:
+        shm.check_room(101 * 2**20)
+    assert "the limit here is 100.0 MiB, as 400 MiB of memory is available" in str(refused.value)
+    assert "/dev/shm" not in str(refused.value)
+    assert shm.made_by(os.getpid()) == set()

@@ -144,3 +144,41 @@ def test_the_startup_verdict_says_when_start_up_ate_the_gain():
     assert "cost more than they saved" in verdict.details
     long = spawning.Startup("spawn", 2, (1, 2), 8.0, (8.0, 4.1), (8.2, 4.3))
     assert "paid once per pool" in spawning.startup_verdict(long).details
+
+
+# --- other platforms (simulated: the lab is tested on Linux) -------------------------------------
+
+
+class DeniedToOthers(spawning.psutil.Process):
+    """A process whose full memory info the system refuses for any other process, as macOS does."""
+
+    def memory_full_info(self):
+        if self.pid != spawning.os.getpid():
+            raise spawning.psutil.AccessDenied(self.pid)
+        return super().memory_full_info()
+
+
+def test_a_process_whose_uss_is_denied_counts_its_rss_never_a_silent_0(monkeypatch):
+    monkeypatch.setattr(spawning.psutil, "Process", DeniedToOthers)
+    one, two = spawning.memory_added("spawn", [1, 2])
+    assert (one.uss_denied, two.uss_denied) == (1, 2)
+    assert two.uss == two.rss > 0          # their RSS stands in for the USS nobody could read
+    threads = spawning.memory_added("threads", [2])[-1]
+    assert threads.uss_denied == 0         # this process's own USS is still read
+
+
+def test_the_verdict_and_figure_say_when_rss_stands_in_for_uss(monkeypatch):
+    rows = {"threads": [spawning.Usage(0.1, 0.1, 0.0), spawning.Usage(0.2, 0.2, 0.0)],
+            "spawn": [spawning.Usage(9.0, 9.0, 0.0, 1), spawning.Usage(18.0, 18.0, 0.0, 2)]}
+    monkeypatch.setattr(spawning.sys, "platform", "darwin")
+    monkeypatch.setattr(spawning, "methods", lambda: ["spawn"])
+    monkeypatch.setattr(spawning, "memory_added", lambda backend, counts: rows[backend])
+    result = spawning.footprint(counts=(1, 2))
+    assert result.uss_denied == {"spawn": 2}
+    note = "macOS denied USS for 2 processes; RSS shown"
+    verdict = spawning.footprint_verdict(result)
+    assert note in verdict.headline and "spawn (2)" in verdict.details
+    assert note in figures.footprint(result).axes[0].get_title()
+    fine = spawning.Footprint(result.counts, result.uss, result.rss, result.pss)
+    assert fine.denied_note() == "" and "denied" not in spawning.footprint_verdict(fine)
+    assert "denied" not in figures.footprint(fine).axes[0].get_title()

@@ -323,3 +323,96 @@ def test_the_in_place_verdict_reads_the_gil_of_this_python(monkeypatch):
     monkeypatch.setattr(sharing.machine, "gil_enabled", lambda: sharing.machine.Fact(False, "test"))
     said = sharing.in_place_verdict(result)
     assert "the GIL lets" not in said and "no GIL" in said
+
+
+# --- other platforms (simulated: the lab is tested on Linux) -------------------------------------
+
+
+def not_a_socket(*args):
+    """What Windows' select() says about a pipe."""
+    raise OSError(10038, "An operation was attempted on something that is not a socket")
+
+
+def wait_for_no_lab_thread(seconds: float = 5) -> None:
+    deadline = sharing.time.monotonic() + seconds
+    while runner.lab_threads() and sharing.time.monotonic() < deadline:
+        sharing.time.sleep(0.01)
+
+
+def test_on_posix_the_raw_pipe_read_waits_with_select_and_times_out():
+    assert sharing.SELECT_TAKES_PIPES == (os.name == "posix")
+    ours, theirs = os.pipe()
+    try:
+        with pytest.raises(TimeoutError, match="the raw pipe reader did not answer within 0.1 s"):
+            sharing._read_exactly(ours, 4, timeout=0.1)
+        assert runner.lab_threads() == []   # select() waited: no helper thread
+        os.write(theirs, b"abcd")
+        assert sharing._read_exactly(ours, 4, timeout=1) == b"abcd"
+    finally:
+        os.close(ours)
+        os.close(theirs)
+
+
+def test_on_windows_the_raw_pipe_is_read_on_a_thread_not_with_select(monkeypatch):
+    monkeypatch.setattr(sharing, "SELECT_TAKES_PIPES", False)   # as on Windows
+    monkeypatch.setattr(sharing.select, "select", not_a_socket)
+    ours, theirs = os.pipe()
+    try:
+        os.write(theirs, b"ab")
+        later = threading.Timer(0.05, os.write, (theirs, b"cd"))
+        later.start()
+        assert sharing._read_exactly(ours, 4, timeout=5) == b"abcd"
+        later.join()
+        with pytest.raises(TimeoutError, match="the raw pipe reader did not answer within 0.1 s"):
+            sharing._read_exactly(ours, 1, timeout=0.1)
+        assert runner.lab_threads() == ["lab-pipe-reader"]   # still waiting in os.read()
+        os.close(theirs)   # as when the child is killed: the waiting read ends
+        theirs = None
+        wait_for_no_lab_thread()
+        assert runner.lab_threads() == []
+        with pytest.raises(EOFError, match="the raw pipe reader stopped"):
+            sharing._read_exactly(ours, 1, timeout=5)
+    finally:
+        os.close(ours)
+        if theirs is not None:
+            os.close(theirs)
+
+
+def test_on_windows_the_raw_pipe_channel_runs_without_select(monkeypatch):
+    monkeypatch.setattr(sharing, "SELECT_TAKES_PIPES", False)   # as on Windows
+    monkeypatch.setattr(sharing.select, "select", not_a_socket)
+    before = sharing.time.perf_counter()
+    with sharing.OPENERS["raw os.pipe"](runner.check_start_method(None), 1024) as send:
+        arrived = [send(b"x" * 1024, count) for count in (1, 3)]
+    assert before < arrived[0] <= arrived[1] < sharing.time.perf_counter()
+    wait_for_no_lab_thread()
+
+
+def test_without_dev_shm_the_leak_check_says_it_cannot_check(monkeypatch, tmp_path):
+    """macOS and Windows have no /dev/shm to list: the checker must not pass an answer whose
+    leak it could not look for."""
+    doubles = lambda values: values * 2   # right values, and no segment to leak
+    assert sharing.check_child_write(doubles).startswith("Right")   # with /dev/shm: a pass
+    monkeypatch.setattr(shm, "SHM_PATH", str(tmp_path / "no-dev-shm"))
+    said = sharing.check_child_write(doubles)
+    assert not said.startswith("Right")
+    assert "cannot check for leftover segments here (no /dev/shm on this platform)" in said
+    assert "unchanged" in sharing.check_child_write(lambda values: values)   # still told wrong
+
+
+def test_off_linux_peak_memory_is_rss_and_the_verdict_names_it(monkeypatch):
+    """psutil has PSS on Linux only: elsewhere the worked job's memory is RSS, and says so."""
+    assert sharing.PeakMemory.measure == ("PSS" if sys.platform.startswith("linux") else "RSS")
+    monkeypatch.setattr(sharing.PeakMemory, "measure", "RSS")
+
+    def linux_only(self):
+        raise AssertionError("memory_full_info() is read for PSS, on Linux only")
+
+    monkeypatch.setattr(sharing.psutil.Process, "memory_full_info", linux_only)
+    with sharing.PeakMemory() as memory:
+        block = np.ones(16 * 2**20 // 8)   # 16 MiB, every page touched
+    assert memory.peak_mib > 8
+    del block
+    result = sharing.Job(16 * 2**20, 2, (sharing.JobRun("sequential", 0.5, memory.peak_mib),),
+                         sharing.PeakMemory.measure)
+    assert "(peak extra RSS)" in sharing.job_verdict(result)

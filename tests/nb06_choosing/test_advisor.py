@@ -261,3 +261,18 @@ def test_a_call_that_fails_only_in_a_thread_is_reported_at_once(module_file):
     assert "RuntimeError: not in a thread in a thread of this kernel" in result.problem
     assert time.perf_counter() - started < 10
 
+
+
+# --- other platforms (simulated: the lab is tested on Linux) -------------------------------------
+
+
+def test_without_schedstat_one_cpu_says_the_gil_share_cannot_be_told_apart(monkeypatch, tmp_path):
+    """Only Linux says how long a thread waited for a busy CPU (schedstat). Elsewhere the
+    queued time is unknown, and with one CPU the advice says what that leaves unclear."""
+    monkeypatch.setattr(advisor, "SCHEDSTAT", str(tmp_path / "no-schedstat"))
+    assert advisor._queued_seconds() is None
+    assert advisor._blocked((1.0, 0.5, None)) is None   # so the probe uses the slowdown instead
+    alone = advisor.Advice("f", 8, 1, True, None, call_seconds=0.01, cpu_share=1.0,
+                           gil_held_share=0.4)
+    assert "with one usable CPU the GIL-held share cannot be told apart from CPU sharing" in \
+        advisor._character_reason(alone)

@@ -199,3 +199,29 @@ def test_the_guide_sends_pure_python_to_threads_too_on_a_free_threaded_build():
     assert backend[1].yes.startswith("Threads or processes") and "no GIL" in backend[1].yes
     backend, _, _ = summary.guide_steps(fake(gil_enabled=True))
     assert backend[1].yes.startswith("Processes")
+
+
+# --- other platforms (simulated: the lab is tested on Linux) -------------------------------------
+
+
+def test_off_linux_process_memory_is_uss_and_says_so_never_0_kib(monkeypatch):
+    """psutil has PSS on Linux only (0 elsewhere): the infographic said a process cost 0 KiB."""
+    added = {"threads": summary.spawning.Usage(0.02, 0.03, 0.0),
+             "spawn": summary.spawning.Usage(25.0, 60.0, 0.0)}    # no PSS: as psutil off Linux
+    monkeypatch.setattr(summary.spawning, "memory_added", lambda backend, counts: [added[backend]])
+    monkeypatch.setattr(summary.sys, "platform", "darwin")
+    thread, process = summary._memory("spawn", count=2)
+    assert process.value == 12.5 and process.unit == "MiB"
+    assert process.source == ("USS added by 2 idle spawn processes ÷ 2 "
+                              "(psutil; no PSS on this platform)")
+    assert thread.value == 0.01 and thread.source.startswith("USS added by 2 idle threads")
+    assert "0 KiB" not in summary.headlines(fake(process_memory=process))["memory"]
+
+    added["spawn"] = summary.spawning.Usage(25.0, 60.0, 0.0, 2)   # and macOS refused USS
+    assert summary._memory("spawn", count=2)[1].source.endswith(
+        "(psutil; no PSS on this platform); macOS denied USS for 2 processes; RSS shown")
+
+    added["spawn"] = summary.spawning.Usage(25.0, 60.0, 8.0)
+    monkeypatch.setattr(summary.sys, "platform", "linux")         # on Linux: PSS, as before
+    process = summary._memory("spawn", count=2)[1]
+    assert process.value == 4.0 and process.source.startswith("PSS added by 2 idle spawn processes")

@@ -7,6 +7,8 @@ then count × size raw bytes, read into one reused buffer. After each batch it
 writes time.perf_counter() as one double to stdout. A count of 0 ends it.
 No pickling, no framing: what a bare os.pipe costs for the same bytes.
 """
+import functools
+import io
 import os
 import struct
 import sys
@@ -17,11 +19,27 @@ STAMP = struct.Struct("<d")
 
 
 def read_exactly(fd: int, view: memoryview) -> None:
+    """Fill `view` from `fd`, however many reads that takes; EOFError if the sender stops."""
     while view:
-        got = os.readv(fd, [view])
+        got = read_into(fd, view)
         if not got:
             raise EOFError("the sender closed the pipe mid-batch")
         view = view[got:]
+
+
+def read_into(fd: int, view: memoryview) -> int:
+    """One read straight into `view` (no copy), as many bytes as the pipe has: os.readv where
+    the platform has it (Unix), a raw file's readinto elsewhere (Windows has no readv)."""
+    if hasattr(os, "readv"):
+        return os.readv(fd, [view])
+    return _raw_file(fd).readinto(view)
+
+
+@functools.cache
+def _raw_file(fd: int) -> io.FileIO:
+    """An unbuffered file on `fd`, made once: making one costs a system call, and the sink
+    reads in its timed loop. closefd=False: the fd stays the caller's to close."""
+    return io.FileIO(fd, "rb", closefd=False)
 
 
 def main() -> None:
