@@ -24,7 +24,9 @@ def test_there_is_a_notebook_to_start_from():
 def test_notebooks_are_stored_without_outputs(path):
     cells = json.loads(path.read_text())["cells"]
     dirty = [i for i, c in enumerate(cells) if c["cell_type"] == "code" and (c["outputs"] or c["execution_count"])]
-    assert not dirty, f"{path.name}: cells {dirty} have outputs; clear them before committing"
+    assert not dirty, (f"{path.name}: cells {dirty} have outputs; run `make strip` (or "
+                       "`nbstripout --keep-id notebooks/*.ipynb`); to keep them out of commits, install "
+                       "the git filter with `nbstripout --install` (CONTRIBUTING.md, \"Stripping outputs\")")
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
@@ -276,3 +278,106 @@ def test_each_notebook_states_its_minutes_as_counted_and_stays_within_45(path):
     assert count.minutes_line(path, seconds) in title, (
         f"{path.name}'s minutes line is out of date: run `python benchmarks/pacing.py --write`")
     assert count.minutes(path, seconds)["total"] <= count.MOST_MINUTES
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_hidden_solutions_are_tagged_hide_cell_and_only_they_are(path):
+    """JupyterLab hides a solution by `jupyter.source_hidden`; the static site (`make site`)
+    collapses cells tagged `hide-cell`. The two must mark the same cells."""
+    cells = json.loads(path.read_text())["cells"]
+    hidden = {i for i, c in enumerate(cells) if c.get("metadata", {}).get("jupyter", {}).get("source_hidden")}
+    tagged = {i for i, c in enumerate(cells) if "hide-cell" in c.get("metadata", {}).get("tags", [])}
+    assert not hidden - tagged, f"{path.name}: cells {sorted(hidden - tagged)} are hidden but not tagged hide-cell"
+    assert not tagged - hidden, f"{path.name}: cells {sorted(tagged - hidden)} are tagged hide-cell but not hidden"
+
+
+# --- the installable lab (pyproject.toml) and its lock file (requirements.lock) ------------------
+
+# What requirements.lock was resolved for (`make lock`): a requirement whose marker excludes this
+# target is not expected in it.
+LOCK_TARGET = {"python_version": "3.11", "python_full_version": "3.11.0", "sys_platform": "linux",
+               "platform_system": "Linux", "platform_machine": "x86_64", "os_name": "posix"}
+
+
+def requirements_txt() -> dict:
+    """requirements.txt's requirements: its lines before '# tests' are 'dependencies', after it 'test'."""
+    from packaging.requirements import Requirement
+
+    sections, section = {"dependencies": set(), "test": set()}, "dependencies"
+    for line in (ROOT / "requirements.txt").read_text().splitlines():
+        if line.strip() == "# tests":
+            section = "test"
+        elif text := line.partition("#")[0].strip():
+            sections[section].add(Requirement(text))
+    return sections
+
+
+def pyproject_requirements() -> dict:
+    """pyproject.toml's `dependencies` and each optional extra, by the same names."""
+    import tomllib
+
+    from packaging.requirements import Requirement
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    lists = {"dependencies": project.get("dependencies", []), **project.get("optional-dependencies", {})}
+    return {name: {Requirement(line) for line in lines} for name, lines in lists.items()}
+
+
+def test_pyproject_requires_exactly_what_requirements_txt_does():
+    """`pip install -e .[test]` and `pip install -r requirements.txt` must install the same things."""
+    def readable(sections):
+        return {name: sorted(map(str, requirements)) for name, requirements in sections.items()}
+
+    assert readable(pyproject_requirements()) == readable(requirements_txt()), (
+        "pyproject.toml's dependencies and `test` extra must be requirements.txt's lines before and "
+        "after its '# tests' line")
+
+
+def locked_pins() -> dict:
+    """requirements.lock's requirements by normalised name (its '# via' lines are comments)."""
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    lines = (ROOT / "requirements.lock").read_text().splitlines()
+    pins = [Requirement(text) for line in lines if (text := line.partition("#")[0].strip())]
+    return {canonicalize_name(pin.name): pin for pin in pins}
+
+
+def lock_problem(requirement, pins: dict) -> str | None:
+    """What is wrong with the lock's pin for one requirement of requirements.txt, or None."""
+    from packaging.utils import canonicalize_name
+
+    pin = pins.get(canonicalize_name(requirement.name))
+    if pin is None:
+        return "not in the lock"
+    exact = [spec.version for spec in pin.specifier if spec.operator == "=="]
+    if len(exact) != 1 or len(pin.specifier) != 1:
+        return f"locked as {pin}, not with one =="
+    if not requirement.specifier.contains(exact[0], prereleases=True):
+        return f"locked at {exact[0]}, which {requirement.specifier} does not allow"
+    if not requirement.extras <= pin.extras:
+        return f"locked as {pin}, without the extras {sorted(requirement.extras - pin.extras)}"
+    return None
+
+
+def test_the_lock_pins_every_requirement_to_a_version_it_allows():
+    """No network: each line of requirements.txt (extras too) has an == pin its bounds admit."""
+    pins = locked_pins()
+    wanted = [r for section in requirements_txt().values() for r in section
+              if r.marker is None or r.marker.evaluate(LOCK_TARGET)]
+    problems = {str(r): problem for r in wanted if (problem := lock_problem(r, pins))}
+    assert not problems, f"requirements.lock is out of date, run `make lock`: {problems}"
+
+
+def test_the_package_takes_every_file_under_helpers():
+    """The wheel holds helpers/'s .py files and the patterns of pyproject.toml's package-data, no
+    other file: a style sheet or a JSON table under helpers/ would be missing from an installed lab."""
+    import fnmatch
+    import tomllib
+
+    setuptools = tomllib.loads((ROOT / "pyproject.toml").read_text()).get("tool", {}).get("setuptools", {})
+    patterns = setuptools.get("package-data", {}).get("helpers", [])
+    files = [path.relative_to(HELPERS).as_posix() for path in HELPERS.rglob("*")
+             if path.is_file() and path.suffix not in (".py", ".pyc")]
+    left_out = [name for name in files if not any(fnmatch.fnmatch(name, p) for p in patterns)]
+    assert not left_out, f"list these in pyproject.toml's [tool.setuptools.package-data] helpers: {left_out}"
