@@ -151,6 +151,16 @@ def _memory_now(traced: bool) -> float:
         return float(process.memory_info().rss)
 
 
+def process_memory_name() -> str:
+    """What `_memory_now` reads for this process: "USS", or "RSS" where the platform denies USS
+    (macOS, for some processes), so a sentence never calls an RSS figure USS."""
+    try:
+        psutil.Process().memory_full_info().uss
+        return "USS"
+    except (psutil.AccessDenied, AttributeError):
+        return "RSS"
+
+
 def _thread_round(n: int, wait: float, memory: str | None, deadline: float) -> Round:
     """N threads held at a gate, then each in `workloads.io` (a blocking sleep) until `wait`
     after the release: all N replies are due at the same moment."""
@@ -416,7 +426,8 @@ def memory_per_task(result: AioComparison, backend: str) -> float:
 def _memory_sentence(result: AioComparison) -> str:
     thread, task = memory_per_task(result, "threads"), memory_per_task(result, "asyncio")
     ratio = _ratio_words(thread, task, "more", "less")
-    return (f"Each blocked thread cost {text.size(thread)} (USS {text.size(result.uss_per_task['threads'])}, "
+    return (f"Each blocked thread cost {text.size(thread)} ({process_memory_name()} "
+            f"{text.size(result.uss_per_task['threads'])}, "
             f"mostly its stack), each pending task {text.size(task)} (Python heap "
             f"{text.size(result.traced_per_task['asyncio'])}): a thread cost {ratio} than a task.")
 

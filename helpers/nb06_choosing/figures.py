@@ -269,7 +269,7 @@ def aio_comparison(result: aio.AioComparison) -> Figure:
     middle.set_title(f"start cost, {n:,} waiters", fontsize=10)
     labels, values, colours = [], [], []
     for backend, colour in AIO_COLOURS.items():
-        for field, name in (("uss_per_task", "USS"), ("traced_per_task", "Python heap")):
+        for field, name in (("uss_per_task", aio.process_memory_name()), ("traced_per_task", "Python heap")):
             labels.append(f"{backend}\n{name}")
             values.append(getattr(result, field)[backend] / 1024)
             colours.append(colour)

@@ -160,3 +160,10 @@ BAD_INPUT_CASES = [
     pytest.param(lambda: serving.compare(units=-1), "units must be", id="serving-compare-units"),
 ]
 
+
+
+def test_without_an_affinity_api_the_busy_time_counts_every_cpu(monkeypatch):
+    with_affinity = serving._cpu_seconds()
+    monkeypatch.delattr(serving.os, "sched_getaffinity", raising=False)
+    busy, own = serving._cpu_seconds()
+    assert busy >= with_affinity[0] * 0.99 and own > 0  # every CPU psutil lists, not an error

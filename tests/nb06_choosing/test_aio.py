@@ -4,6 +4,7 @@ import signal
 import threading
 import time
 
+import psutil
 import pytest
 
 from helpers.core import runner
@@ -244,3 +245,13 @@ BAD_INPUT_CASES = [
     pytest.param(lambda: aio.check_gather(gathered, n=2.5), r"n must be an integer from 2 to 100", id="aio-check-n-float"),
 ]
 
+
+
+def test_where_uss_is_denied_the_memory_figures_say_rss(monkeypatch):
+    def refuse(self):
+        raise psutil.AccessDenied(self.pid)
+
+    assert aio.process_memory_name() == "USS"
+    monkeypatch.setattr(psutil.Process, "memory_full_info", refuse)
+    assert aio.process_memory_name() == "RSS"
+    assert aio._memory_now(False) == pytest.approx(psutil.Process().memory_info().rss, rel=0.2)
