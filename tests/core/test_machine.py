@@ -191,6 +191,9 @@ def test_without_an_affinity_api_the_usable_count_says_where_it_came_from(monkey
     """macOS and Windows have no os.sched_getaffinity: the count comes from the CPU count, and
     its source says so (tmp_path holds no cgroup files)."""
     monkeypatch.delattr(machine.os, "sched_getaffinity", raising=False)
+    if hasattr(os, "process_cpu_count"):
+        # There it is the CPU count (3.13's own version reads sched_getaffinity, now gone here).
+        monkeypatch.setattr(machine.os, "process_cpu_count", os.cpu_count)
     figure = machine.usable_cpus(tmp_path)
     if hasattr(os, "process_cpu_count"):   # 3.13+: it honours the affinity mask itself
         assert figure.source.startswith("os.process_cpu_count()")
