@@ -224,13 +224,15 @@ def switching(intervals: Sequence[float] = INTERVALS, progress: runner.Progress 
     return SwitchResult(sys.getswitchinterval(), lengths)
 
 
+def stretches_by_worker(runs: Sequence[Span]) -> dict[int, list[Span]]:
+    """Each worker's stretches in the order they ran, workers in order."""
+    return {worker: sorted((r for r in runs if r.worker == worker), key=lambda r: r.start)
+            for worker in sorted({run.worker for run in runs})}
+
+
 def _inner_lengths(runs: Sequence[Span]) -> list[float]:
     """Durations of stretches, leaving out each worker's first and last (they ran alone)."""
-    lengths = []
-    for worker in {run.worker for run in runs}:
-        mine = sorted((r for r in runs if r.worker == worker), key=lambda r: r.start)
-        lengths += [r.duration for r in mine[1:-1]]
-    return lengths
+    return [r.duration for mine in stretches_by_worker(runs).values() for r in mine[1:-1]]
 
 
 def switching_verdict(result: SwitchResult) -> Verdict:
@@ -264,11 +266,9 @@ class Handover:
     @property
     def waits(self) -> list[tuple[int, float, float]]:
         """(worker, when the wait began, when it ended) for every pause inside a worker's run."""
-        found = []
-        for worker in sorted({run.worker for run in self.line.runs}):
-            mine = sorted((r for r in self.line.runs if r.worker == worker), key=lambda r: r.start)
-            found += [(worker, before.end, after.start) for before, after in zip(mine, mine[1:])]
-        return found
+        return [(worker, before.end, after.start)
+                for worker, mine in stretches_by_worker(self.line.runs).items()
+                for before, after in zip(mine, mine[1:])]
 
     @property
     def after_request(self) -> list[float]:
