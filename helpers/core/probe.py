@@ -34,6 +34,26 @@ class HeartbeatRaceFilter(logging.Filter):
         return not record.getMessage().startswith(HEARTBEAT_RACE)
 
 
+class UnretrievedTimeoutFilter(logging.Filter):
+    """Drops asyncio's report of a future that timed out and that nobody awaited any more, which
+    Dask's client and cluster can leave behind when they close on a busy machine (seen once, in
+    Binder's environment: "Future exception was never retrieved … TimeoutError: Timeout"):
+    harmless once the cluster is closed, alarming in a notebook. Any other report stays."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        return not (record.getMessage().startswith("Future exception was never retrieved")
+                    and isinstance(error, TimeoutError))
+
+
+def hide_unretrieved_timeouts() -> None:
+    """Put that filter on this process's asyncio logger, once, for good: the future is reported
+    when it is garbage-collected, which may be long after the cluster closed."""
+    logger = logging.getLogger("asyncio")
+    if not any(isinstance(f, UnretrievedTimeoutFilter) for f in logger.filters):
+        logger.addFilter(UnretrievedTimeoutFilter())
+
+
 def hide_heartbeat_race() -> None:
     """Put the filter on this process's Dask worker logger, once."""
     logger = logging.getLogger(DASK_WORKER_LOG)

@@ -54,6 +54,7 @@ def dask_cluster(workers: int, processes: bool = True, timeout: float = CLUSTER_
     from dask.distributed import Client, LocalCluster
 
     runner.check_int("workers", workers, 1, runner.max_workers("processes"))
+    probe.hide_unretrieved_timeouts()
     # No workers yet: they are added inside the try, so an interrupt while they start still
     # reaches close() below and no process is left behind.
     # In-process workers talk over Dask's in-process transport: no socket at all.

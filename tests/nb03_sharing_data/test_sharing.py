@@ -260,6 +260,13 @@ def test_checkers_tell_right_from_wrong():
     assert "stopped early" in sharing.check_consumer(stops_on_empty)
     assert sharing.check_consumer(stops_on_sentinel).startswith("Right")
 
+    def handles_the_sentinel_too(inbox, handle):  # what stops_on_empty does when it lags behind
+        while (item := inbox.get()) is not sharing.DONE:
+            handle(item)
+        handle(item)
+
+    assert "passed the sentinel DONE to handle()" in sharing.check_consumer(handles_the_sentinel_too)
+
 
 @pytest.mark.parametrize("call, allowed", [
     (lambda: sharing.in_place(sizes_mib=(0,)), "from 1"),
